@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evidence in, diagnoses out: the glue between a source's gathered evidence and the classifier.
+
+Kept free of Ansible and of any client so the same function serves the module, the benchmarks and
+the tests. The source has already run; this only classifies, filters and summarises.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
+    HEALTHY,
+    SEVERITIES,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.classify import (
+    classify_pod,
+    classify_workload,
+)
+
+_SEVERITY_ORDER = {name: index for index, name in enumerate(SEVERITIES)}
+
+
+def _sort_key(diagnosis):
+    return (_SEVERITY_ORDER.get(diagnosis.get("severity"), len(SEVERITIES)),
+            diagnosis.get("namespace") or "", diagnosis.get("kind") or "", diagnosis.get("name") or "")
+
+
+def diagnose(gathered, include_healthy=False):
+    """Classify everything a source gathered.
+
+    Returns a dict with the module's result keys: diagnoses (worst first; Healthy ones only when
+    include_healthy), summary (count per category over everything scanned, Healthy included),
+    scanned, healthy, as_of, source, problems.
+    """
+    diagnoses = []
+    summary = {}
+    for evidence in gathered.pods:
+        diagnosis = classify_pod(evidence)
+        category = diagnosis.get("category")
+        summary[category] = summary.get(category, 0) + 1
+        if include_healthy or category != HEALTHY:
+            diagnoses.append(diagnosis)
+    for evidence in gathered.workloads:
+        diagnosis = classify_workload(evidence)
+        if diagnosis is None:
+            continue
+        category = diagnosis.get("category")
+        summary[category] = summary.get(category, 0) + 1
+        diagnoses.append(diagnosis)
+    diagnoses.sort(key=_sort_key)
+    as_of = gathered.as_of
+    return {
+        "diagnoses": diagnoses,
+        "summary": dict(sorted(summary.items())),
+        "scanned": gathered.scanned,
+        "healthy": summary.get(HEALTHY, 0),
+        "as_of": as_of.isoformat() if hasattr(as_of, "isoformat") else as_of,
+        "source": gathered.source,
+        "problems": list(gathered.problems),
+    }

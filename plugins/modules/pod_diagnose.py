@@ -1,0 +1,359 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: pod_diagnose
+short_description: Find out why Kubernetes pods are failing, from a live cluster or an offline dump
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Gathers the evidence for one pod, the pods matching selectors, a namespace or every namespace (pod spec and
+    status, every container state, all events, the owner chain, the node, volume claims and the logs of
+    containers that crashed or exited) and classifies it into a root cause that names the exact culprit.
+  - Reads a live cluster through the same connection options as M(kubernetes.core.k8s_info), or a directory
+    written by C(kubectl cluster-info dump) (or by the P(aiops.k8s.collect_bundle#playbook) playbook) with
+    O(dump_dir), without any cluster access.
+  - Namespace-wide and cluster-wide scans use paged LIST calls, never one request per pod; logs are read only
+    for containers that crashed or exited, tail-limited, byte-capped and redacted.
+  - Read-only. Never reads Secret data.
+options:
+  name:
+    description:
+      - Name of one pod to diagnose. Requires O(namespace).
+    type: str
+    aliases: [pod]
+  namespace:
+    description:
+      - Namespace to diagnose, or the namespace of O(name).
+      - With neither O(namespace) nor O(all_namespaces), every namespace is scanned.
+    type: str
+  all_namespaces:
+    description:
+      - Scan every namespace. Mutually exclusive with O(namespace).
+    type: bool
+    default: false
+  label_selectors:
+    description:
+      - Label selectors the pods must match, for example V(app=web). All must match.
+    type: list
+    elements: str
+    default: []
+  field_selectors:
+    description:
+      - Field selectors the pods must match, for example V(spec.nodeName=node-1). All must match.
+    type: list
+    elements: str
+    default: []
+  include_healthy:
+    description:
+      - Also return a diagnosis for pods classified as V(Healthy). Counts in RV(summary) always include them.
+    type: bool
+    default: false
+  dump_dir:
+    description:
+      - Diagnose offline from this directory (a C(kubectl cluster-info dump --output-directory) tree, a bundle
+        written by P(aiops.k8s.collect_bundle#playbook), a directory of JSON/YAML object files, or one such file).
+      - When set, no cluster is contacted and the connection options are ignored.
+    type: path
+  as_of:
+    description:
+      - Offline only. The time the dump was taken (RFC 3339). Every age (event age, pull age, grace periods) is
+        measured against it. Defaults to the newest timestamp found in the dump, never the current time.
+    type: str
+  log_tail_lines:
+    description:
+      - Number of log lines kept per container (current and previous logs).
+    type: int
+    default: 50
+  log_max_bytes:
+    description:
+      - Maximum bytes read per container log. Larger logs are cut; memory use stays bounded.
+    type: int
+    default: 65536
+  log_concurrency:
+    description:
+      - How many logs are read from the API at the same time.
+    type: int
+    default: 8
+  redact_patterns:
+    description:
+      - Extra regular expressions whose matches are masked in logs and messages, on top of the built-in
+        patterns for tokens, passwords, keys and credentials in URLs.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.ai_options
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything; check mode runs the same read-only diagnosis.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+requirements:
+  - python >= 3.8
+  - kubernetes >= 24.2.0 (live cluster only)
+notes:
+  - The shipped least-privilege ClusterRole for this module is C(docs/rbac/diagnose-readonly.yaml).
+  - Events expire after about an hour on most clusters; the classifier then falls back to container states and
+    conditions, and says so in the evidence.
+seealso:
+  - name: Runbooks, one per failure category
+    description: Every diagnosis links the runbook for its category under C(runbooks/).
+    link: https://example.invalid/aiops/k8s/runbooks
+"""
+
+EXAMPLES = r"""
+- name: Diagnose one pod
+  aiops.k8s.pod_diagnose:
+    name: web-7d4b9c6f5-x2x9z
+    namespace: shop
+  register: diag
+
+- name: Diagnose every failing pod of an app, using a specific kubeconfig context
+  aiops.k8s.pod_diagnose:
+    namespace: shop
+    label_selectors:
+      - app=web
+    kubeconfig: ~/.kube/prod
+    context: prod-eu
+
+- name: Triage the whole cluster
+  aiops.k8s.pod_diagnose:
+    all_namespaces: true
+  register: triage
+
+- name: Diagnose offline from a cluster-info dump sent by a customer
+  aiops.k8s.pod_diagnose:
+    dump_dir: /tmp/customer-dump
+    as_of: "2026-11-25T09:30:00Z"
+
+- name: Show the root cause of every failing pod
+  ansible.builtin.debug:
+    msg: "{{ item.namespace }}/{{ item.name }}: {{ item.category }} - {{ item.root_cause }}"
+  loop: "{{ triage.diagnoses }}"
+  loop_control:
+    label: "{{ item.name }}"
+"""
+
+RETURN = r"""
+diagnoses:
+  description: One diagnosis per failing pod (and per workload that cannot create pods), worst first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: Kind of the diagnosed object (V(Pod), or the workload kind for pod-creation failures).
+      type: str
+      sample: Pod
+    namespace:
+      description: Namespace of the object.
+      type: str
+      sample: shop
+    name:
+      description: Name of the object.
+      type: str
+      sample: web-7d4b9c6f5-x2x9z
+    uid:
+      description: UID of the object, empty when unknown.
+      type: str
+    owner:
+      description: Top controller (kind and name), null for a bare pod.
+      type: dict
+      sample: {"kind": "Deployment", "name": "web"}
+    node:
+      description: Node the pod is bound to, if any.
+      type: str
+    category:
+      description: Root-cause category; one of the names listed in C(docs/classifier.md).
+      type: str
+      sample: OOMKilled
+    severity:
+      description: How urgently a human should look (critical, high, medium, low, none).
+      type: str
+      sample: high
+    confidence:
+      description: Confidence of the classification, 0 to 1.
+      type: float
+      sample: 0.95
+    summary:
+      description: One line for humans.
+      type: str
+    root_cause:
+      description: The cause, naming the culprit (container, image, key, taint, bytes over the limit).
+      type: str
+    culprit:
+      description: Machine-readable facts naming the culprit.
+      type: dict
+    evidence:
+      description: Pointers to the exact fields, events and log lines used, each with C(source) and C(detail).
+      type: list
+      elements: dict
+    secondary:
+      description: Other findings on the same object.
+      type: list
+      elements: dict
+    restarts:
+      description: Total container restarts of the pod.
+      type: int
+    remediations:
+      description: Remediation options (action, target, params, risk_tier, description, reversible, rollback).
+      type: list
+      elements: dict
+    runbook:
+      description: Path of the runbook for the category, relative to the collection root.
+      type: str
+      sample: runbooks/OOMKilled.md
+    diagnosis_id:
+      description: Stable identifier of this diagnosis.
+      type: str
+      sample: 3f2a9c1d7e4b
+    observed_at:
+      description: The evidence clock the diagnosis was made at.
+      type: str
+    problems:
+      description: Evidence that could not be gathered for this object.
+      type: list
+      elements: str
+summary:
+  description: Number of scanned objects per category, Healthy included.
+  returned: always
+  type: dict
+  sample: {"CrashLoopBackOff": 2, "Healthy": 40}
+scanned:
+  description: Number of pods examined.
+  returned: always
+  type: int
+healthy:
+  description: Number of pods classified as Healthy.
+  returned: always
+  type: int
+source:
+  description: Where the evidence came from, V(live) or V(dump).
+  returned: always
+  type: str
+as_of:
+  description: The evidence clock (RFC 3339).
+  returned: always
+  type: str
+problems:
+  description: Evidence that could not be gathered (for example a forbidden optional read), with what was skipped.
+  returned: always
+  type: list
+  elements: str
+api_requests:
+  description: Number of Kubernetes API requests made (0 offline).
+  returned: always
+  type: int
+ai_analysis:
+  description: Advisory text from kubectl-ai when O(ai_explain=true); never replaces the categories.
+  returned: when ai_explain is true and the analysis succeeded
+  type: dict
+aiops:
+  description: Marker the aiops.k8s.phr callback uses to recognise this result.
+  returned: always
+  type: dict
+  sample: {"kind": "diagnosis", "version": 1}
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose
+from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils import ai_explain
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:  # kubernetes.core missing: reported in main() for live use
+    AUTH_ARG_SPEC = {}
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        name=dict(type="str", aliases=["pod"]),
+        namespace=dict(type="str"),
+        all_namespaces=dict(type="bool", default=False),
+        label_selectors=dict(type="list", elements="str", default=[]),
+        field_selectors=dict(type="list", elements="str", default=[]),
+        include_healthy=dict(type="bool", default=False),
+        dump_dir=dict(type="path"),
+        as_of=dict(type="str"),
+        log_tail_lines=dict(type="int", default=50),
+        log_max_bytes=dict(type="int", default=65536),
+        log_concurrency=dict(type="int", default=8),
+        redact_patterns=dict(type="list", elements="str", default=[]),
+    )
+    spec.update(copy.deepcopy(ai_explain.AI_ARGUMENT_SPEC))
+    return spec
+
+
+def build_source(module):
+    """The dump reader for dump_dir, otherwise the live reader over kubernetes.core's client."""
+    params = module.params
+    caps = dict(log_tail_lines=params["log_tail_lines"], log_max_bytes=params["log_max_bytes"],
+                redact_patterns=params["redact_patterns"])
+    if params["dump_dir"]:
+        from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource
+        return DumpSource(params["dump_dir"], as_of=params["as_of"], **caps), None
+    from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
+    if not k8s_transport.HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=k8s_transport.K8S_IMPORT_ERROR)
+    if not AUTH_ARG_SPEC:
+        module.fail_json(msg="The kubernetes.core collection is required for live diagnosis: "
+                             "install it (ansible-galaxy collection install kubernetes.core) or use dump_dir.")
+    from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
+    transport = k8s_transport.transport_from_module(module)
+    return LiveSource(transport, log_concurrency=params["log_concurrency"], **caps), transport
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("namespace", "all_namespaces")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        target = Target(
+            name=params["name"],
+            namespace=params["namespace"],
+            all_namespaces=params["all_namespaces"] or not (params["namespace"] or params["name"]),
+            label_selectors=params["label_selectors"],
+            field_selectors=params["field_selectors"],
+            include_healthy=params["include_healthy"],
+        )
+        source, transport = build_source(module)
+        gathered = source.gather(target)
+        result = diagnose(gathered, include_healthy=params["include_healthy"])
+    except AiopsError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+
+    result["api_requests"] = transport.request_count if transport is not None else 0
+    warnings = []
+    if params["ai_explain"]:
+        analysis, warnings = ai_explain.explain(result["diagnoses"], params, module.run_command)
+        if analysis is not None:
+            result["ai_analysis"] = analysis
+    for warning in warnings:
+        module.warn(warning)
+    result["aiops"] = {"kind": "diagnosis", "version": 1}
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
