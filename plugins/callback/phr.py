@@ -1,0 +1,346 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: phr
+type: aggregate
+short_description: Write a tamper-evident operation history record (PHR) of every aiops.k8s run
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Collects what the collection's modules return (diagnoses, plans, approval decisions, remediation
+    operations, validations, rollbacks; recognised by their C(aiops) marker, not by task names) plus the
+    playbook, user, controller host, ansible-core version, start and end times and per-task outcomes.
+  - At the end of the run writes one record per operation to C(<record_dir>/<YYYY-MM-DD>/<operation-id>.json)
+    and a Markdown rendering next to it, atomically and never overwriting a file, and appends a hash-chained
+    entry to C(<record_dir>/index.jsonl) under a file lock. A diagnose-only run gets one C(diag-...) record.
+  - Follow-up validations and rollbacks of an earlier operation are written as new revisions
+    (C(<operation-id>.v2.json), ...) with their own chained index entry; old files are never edited.
+  - Everything passes through the collection's redactor plus O(redact_patterns); extra vars are left out
+    unless O(include_extra_vars) is set.
+  - Prints one summary line per record saying whether and where it was written. A run that changed the
+    cluster without a written record is displayed as an error. A callback cannot change the exit code of
+    C(ansible-playbook); the P(aiops.k8s.phr_verify#playbook) playbook detects operations without a record.
+  - Enable it with C(callbacks_enabled = aiops.k8s.phr) in C(ansible.cfg) or C(ANSIBLE_CALLBACKS_ENABLED).
+requirements:
+  - jinja2 (shipped with ansible-core)
+options:
+  record_dir:
+    description: Directory that holds the records and the index.
+    type: path
+    default: ~/.local/state/aiops-k8s/phr
+    env:
+      - name: AIOPS_K8S_PHR_DIR
+    ini:
+      - section: aiops_k8s_phr
+        key: record_dir
+  formats:
+    description:
+      - Renderings written next to the JSON record. The JSON record is always written because the index
+        hashes it.
+    type: list
+    elements: str
+    default: [json, md]
+    env:
+      - name: AIOPS_K8S_PHR_FORMATS
+    ini:
+      - section: aiops_k8s_phr
+        key: formats
+  sinks:
+    description:
+      - Where records go. V(file) writes the record directory, V(http) POSTs each record as JSON to
+        O(http_url), V(stdout) prints the compact summary line (kept in AWX job output).
+    type: list
+    elements: str
+    default: [file, stdout]
+    env:
+      - name: AIOPS_K8S_PHR_SINKS
+    ini:
+      - section: aiops_k8s_phr
+        key: sinks
+  http_url:
+    description: URL the V(http) sink POSTs each record to.
+    type: str
+    env:
+      - name: AIOPS_K8S_PHR_HTTP_URL
+    ini:
+      - section: aiops_k8s_phr
+        key: http_url
+  http_token:
+    description: Bearer token sent by the V(http) sink. Environment only, so it never sits in a file.
+    type: str
+    env:
+      - name: AIOPS_K8S_PHR_HTTP_TOKEN
+  http_timeout:
+    description: Seconds before one POST attempt times out.
+    type: float
+    default: 10
+    env:
+      - name: AIOPS_K8S_PHR_HTTP_TIMEOUT
+    ini:
+      - section: aiops_k8s_phr
+        key: http_timeout
+  http_retries:
+    description: Retries after a failed POST (connection error, HTTP 5xx or 429), with exponential backoff.
+    type: int
+    default: 3
+    env:
+      - name: AIOPS_K8S_PHR_HTTP_RETRIES
+    ini:
+      - section: aiops_k8s_phr
+        key: http_retries
+  redact_patterns:
+    description:
+      - Extra regular expressions masked in every output, on top of the collection's built-in patterns.
+      - From the environment the list is comma separated, so a pattern cannot contain a comma there.
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: AIOPS_K8S_PHR_REDACT_PATTERNS
+    ini:
+      - section: aiops_k8s_phr
+        key: redact_patterns
+  include_extra_vars:
+    description: Also record the run's extra vars (redacted). Off by default because they often hold secrets.
+    type: bool
+    default: false
+    env:
+      - name: AIOPS_K8S_PHR_INCLUDE_EXTRA_VARS
+    ini:
+      - section: aiops_k8s_phr
+        key: include_extra_vars
+"""
+
+import getpass
+import json
+import os
+import socket
+import traceback
+
+from ansible.plugins.callback import CallbackBase
+from ansible.release import __version__ as ansible_version
+
+try:
+    from ansible_collections.aiops.k8s.plugins.module_utils import records
+    IMPORT_ERROR = None
+except Exception as exc:  # the record is lost otherwise: say so loudly at the end of the run
+    records = None
+    IMPORT_ERROR = "%s: %s" % (type(exc).__name__, exc)
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "phr")
+
+
+class CallbackModule(CallbackBase):
+    """Collect collection results during the run, write the PHR records at the end."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "aiops.k8s.phr"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super(CallbackModule, self).__init__(display=display)
+        self._collector = records.RunCollector() if records else None
+        self._errors = []
+        self._playbook = None
+        self._extra_vars = None
+        self._started = None
+        self._finished = False
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        self._record_dir = self.get_option("record_dir")
+        self._formats = [f.strip() for f in self.get_option("formats") or [] if f.strip()]
+        self._sinks = [s.strip() for s in self.get_option("sinks") or [] if s.strip()]
+        self._http_url = self.get_option("http_url")
+        self._http_token = self.get_option("http_token")
+        self._http_timeout = float(self.get_option("http_timeout"))
+        self._http_retries = int(self.get_option("http_retries"))
+        self._patterns = [p for p in self.get_option("redact_patterns") or [] if p]
+        self._include_extra_vars = self.get_option("include_extra_vars")
+
+    # ---- collection hooks: never raise, remember what went wrong for the record
+
+    def _guard(self, what, func, *args):
+        try:
+            func(*args)
+        except Exception as exc:
+            self._errors.append("%s: %s: %s" % (what, type(exc).__name__, exc))
+
+    def v2_playbook_on_start(self, playbook):
+        self._started = records.utcnow() if records else None
+        self._playbook = os.path.abspath(getattr(playbook, "_file_name", "") or "")
+
+    def v2_playbook_on_play_start(self, play):
+        if self._include_extra_vars and self._extra_vars is None:
+            self._guard("extra vars", self._read_extra_vars, play)
+
+    def _read_extra_vars(self, play):
+        manager = play.get_variable_manager()
+        self._extra_vars = records.plain(dict(manager.extra_vars)) if manager else {}
+
+    def _record_result(self, result, status):
+        if self._collector is None:
+            return
+        task = result.task
+        self._collector.add(task._uuid, task.get_name(), task.action, result.host.get_name(), status,
+                            result.result)
+
+    def v2_runner_on_ok(self, result):
+        self._guard("task result", self._record_result, result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._guard("task result", self._record_result, result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._guard("task result", self._record_result, result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._guard("task result", self._record_result, result, "unreachable")
+
+    # ---- end of run
+
+    def v2_playbook_on_stats(self, stats):
+        if self._finished:
+            return
+        self._finished = True
+        if records is None:
+            self._display.error("PHR: the aiops.k8s.phr callback cannot load its record code (%s): NO record "
+                                "was written for this run." % IMPORT_ERROR)
+            return
+        try:
+            self._finish()
+        except Exception as exc:
+            self._errors.append("finalize: %s: %s" % (type(exc).__name__, exc))
+            self._display.vvv(traceback.format_exc())
+            self._fallback()
+
+    def _run_info(self):
+        run = {
+            "playbook": self._playbook,
+            "user": _user(),
+            "controller": socket.gethostname(),
+            "ansible_version": ansible_version,
+            "started_at": records.isoformat(self._started),
+            "finished_at": records.isoformat(records.utcnow()),
+            "tasks": self._collector.tasks if self._collector else [],
+            "callback_errors": list(self._errors),
+        }
+        if self._include_extra_vars:
+            run["extra_vars"] = self._extra_vars or {}
+        return run
+
+    def _finish(self):
+        run = self._run_info()
+        built = records.build_records(self._collector, run)
+        store = records.RecordStore(self._record_dir)
+        outcomes = []
+        for record in built["records"]:
+            outcomes.append(self._emit(store, record))
+        for op_id, kind, payload in built["follow_ups"]:
+            outcomes.append(self._emit_follow_up(store, op_id, kind, payload, run))
+        self._report(outcomes)
+
+    def _emit_follow_up(self, store, op_id, kind, payload, run):
+        previous, entry, note = None, None, None
+        if "file" in self._sinks:
+            try:
+                previous, entry = store.latest(op_id)
+            except (OSError, ValueError, records.RecordError) as exc:
+                self._errors.append("reading record %s: %s" % (op_id, _one_line(exc)))
+        if previous is None:
+            note = "follow-up %s of %s: no earlier record found in %s" % (kind, op_id, store.root)
+        return self._emit(store, records.follow_up_revision(previous, kind, payload, run, entry=entry, note=note))
+
+    def _emit(self, store, record):
+        """Redact, render, write and publish one record; returns (summary, error)."""
+        record["runs"][-1]["callback_errors"] = list(self._errors)
+        clean = records.redact_record(record, self._patterns)
+        written, error = None, None
+        if "file" in self._sinks:
+            try:
+                markdown = None
+                if "md" in self._formats:
+                    markdown = records.render_record_markdown(clean, TEMPLATE_DIR)
+                entry = store.write(clean, markdown)
+                written = os.path.join(store.root, entry["file"])
+            except Exception as exc:
+                error = _one_line(exc)
+                # Keep what we have: the JSON without the rendering, if only rendering failed.
+                if not isinstance(exc, (records.RecordError, OSError)):
+                    try:
+                        clean["problems"].append("rendering failed: %s" % error)
+                        entry = store.write(clean, None)
+                        written, error = os.path.join(store.root, entry["file"]), None
+                    except Exception as second:
+                        error = "%s; fallback write failed too: %s" % (error, _one_line(second))
+        if "http" in self._sinks:
+            if not self._http_url:
+                self._errors.append("http sink enabled but AIOPS_K8S_PHR_HTTP_URL is not set")
+            else:
+                ok, attempts, detail = records.http_post(self._http_url, clean, timeout=self._http_timeout,
+                                                         retries=self._http_retries, token=self._http_token)
+                if not ok:
+                    message = "HTTP sink %s failed after %d attempt(s): %s" % (
+                        records.redact(self._http_url), attempts, detail)
+                    self._display.warning("PHR: %s" % message)
+                    if "file" not in self._sinks:
+                        error = message
+                elif "file" not in self._sinks:
+                    written = self._http_url
+        return records.summary_line(clean, written, error), clean
+
+    def _report(self, outcomes):
+        for summary, record in outcomes:
+            changed = (record.get("operation") or {}).get("status") in ("applied", "validated", "rolled_back",
+                                                                       "rollback_failed")
+            self._publish(summary, changed)
+        if not outcomes and self._collector.changed_cluster:
+            self._display.error("PHR: this run changed the cluster but produced no record.")
+
+    def _publish(self, summary, changed):
+        if summary["written"]:
+            self._display.display("PHR: record %s (%s) written to %s" % (
+                summary["record_id"], summary["status"], summary["path"]))
+        else:
+            line = "PHR: record %s NOT written: %s" % (summary["record_id"], summary["error"] or "no sink wrote it")
+            if changed:
+                self._display.error(line + " -- this run CHANGED THE CLUSTER without an audit record; "
+                                           "keep this output and run the aiops.k8s.phr_verify playbook")
+            else:
+                self._display.warning(line)
+        if "stdout" in self._sinks:
+            self._display.display("PHR-SUMMARY: %s" % json.dumps(records.redact_record(summary, self._patterns),
+                                                                 sort_keys=True, default=str))
+
+    def _fallback(self):
+        """Something failed while building records: write what we have, plus the error."""
+        try:
+            run = self._run_info()
+            record = records.new_record(records.new_record_id("run"), "run", run, records.isoformat(records.utcnow()))
+            record["problems"].append("the PHR callback failed while building records; raw collected results "
+                                      "are kept under raw_results")
+            record["raw_results"] = self._collector.payloads if self._collector else []
+            record["completeness"] = records.completeness(record)
+            store = records.RecordStore(self._record_dir)
+            summary, clean = self._emit(store, record)
+            self._publish(summary, bool(self._collector and self._collector.changed_cluster))
+        except Exception as exc:
+            self._display.error("PHR: NO record was written for this run (%s; earlier: %s)"
+                                % (_one_line(exc), "; ".join(self._errors)))
+
+
+def _user():
+    try:
+        return getpass.getuser()
+    except Exception:
+        return os.environ.get("USER") or "unknown"
+
+
+def _one_line(exc):
+    return " ".join(("%s" % exc).split()) or type(exc).__name__

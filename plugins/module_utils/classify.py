@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The failure classifier: evidence in, one explained diagnosis out.
+
+Every rule family returns findings; the finding with the highest rank (rules_common.RANK) is the root
+cause, the rest become `secondary`. Ranks encode "cause over symptom": an OOM kill outranks the crash
+loop it causes, a liveness kill outranks the restart, a failing init container outranks the waiting app
+container, a lost node outranks everything on it. Pure: no I/O, no clock (evidence.as_of), never raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.aiops.k8s.plugins.module_utils import (
+    rules_containers, rules_images, rules_nodes, rules_probes, rules_scheduling, rules_volumes, rules_workloads,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
+    CATEGORIES, DEFAULT_SEVERITY, HEALTHY, runbook_path,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.proposals import propose
+from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+    PodContext, as_dict, as_int, as_str, ev,
+)
+
+_POD_FAMILIES = (rules_nodes.check, rules_scheduling.check, rules_volumes.check, rules_images.check,
+                 rules_containers.check, rules_probes.check)
+DIAGNOSIS_KEYS = ("kind", "namespace", "name", "uid", "owner", "node", "category", "severity", "confidence",
+                  "summary", "root_cause", "culprit", "evidence", "secondary", "restarts", "remediations",
+                  "runbook", "diagnosis_id", "observed_at", "problems")
+
+
+def diagnosis_id(kind, namespace, name, uid, category, root_cause):
+    """Stable 12-hex id of a diagnosis."""
+    text = "/".join(as_str(part) for part in (kind, namespace, name, uid, category, root_cause))
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _iso(value):
+    try:
+        return value.isoformat() if hasattr(value, "isoformat") else (as_str(value) or None)
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
+def _owner(owners):
+    owners = [o for o in owners if isinstance(o, dict)]
+    if not owners:
+        return None
+    top = owners[-1]
+    return {"kind": as_str(top.get("kind")) or None, "name": as_str(top.get("name")) or None}
+
+
+def _problems(evidence):
+    problems = getattr(evidence, "problems", None)
+    return [as_str(p) for p in problems] if isinstance(problems, (list, tuple)) else []
+
+
+def _healthy_summary(ctx):
+    if ctx.phase == "Succeeded":
+        return "Completed successfully"
+    if ctx.meta.get("deletionTimestamp"):
+        return "Terminating within its grace period"
+    apps = [c for c in ctx.containers if c.role == "app"]
+    if ctx.phase == "Running" and apps and all(c.ready for c in apps):
+        restarts = sum(c.restarts for c in ctx.containers)
+        return "Running and ready%s" % (" (%d old restarts)" % restarts if restarts else "")
+    if ctx.phase == "Pending":
+        return "Starting up (nothing has failed yet)"
+    return "No failure found"
+
+
+def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, as_of, problems, evidence_obj):
+    category = best["category"] if best else HEALTHY
+    if category not in CATEGORIES:
+        category = "Unschedulable" if category.startswith("Unschedulable") else "CrashLoopBackOff"
+    root = best["root_cause"] if best else "Nothing needs attention"
+    severity = (best.get("severity") if best else None) or DEFAULT_SEVERITY.get(category, "medium")
+    diagnosis = {
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+        "uid": uid,
+        "owner": owner,
+        "node": node,
+        "category": category,
+        "severity": severity,
+        "confidence": best["confidence"] if best else 0.9,
+        "summary": best["summary"] if best else "Healthy",
+        "root_cause": root,
+        "culprit": best["culprit"] if best else {},
+        "evidence": best["evidence"] if best else [],
+        "secondary": secondary,
+        "restarts": restarts,
+        "remediations": [],
+        "runbook": runbook_path(category),
+        "diagnosis_id": diagnosis_id(kind, namespace, name, uid, category, root),
+        "observed_at": _iso(as_of),
+        "problems": problems,
+    }
+    if best:
+        diagnosis["remediations"] = propose(category, best, evidence_obj, diagnosis)
+    return diagnosis
+
+
+def _select(findings):
+    """Root cause = highest rank (ties: higher confidence, then app containers first)."""
+    real = [f for f in findings if not f.get("tentative")]
+    tentative = [f for f in findings if f.get("tentative")]
+    ordered = sorted(real, key=lambda f: (f["rank"], f["confidence"]), reverse=True)
+    best = ordered[0] if ordered else None
+    secondary = []
+    seen = set()
+    for item in ordered[1:] + tentative:
+        key = (item["category"], item.get("container"))
+        if key in seen or (best and key == (best["category"], best.get("container"))):
+            continue
+        seen.add(key)
+        secondary.append({"category": item["category"], "summary": item["summary"]})
+    return best, secondary
+
+
+def classify_pod(evidence):
+    """One diagnosis for a pod (Healthy included). Never raises."""
+    try:
+        return _classify_pod(evidence)
+    except Exception as exc:  # pylint: disable=broad-except
+        return _fallback(evidence, exc)
+
+
+def _classify_pod(evidence):
+    ctx = PodContext(evidence)
+    findings = []
+    for family in _POD_FAMILIES:
+        try:
+            findings.extend(family(ctx))
+        except Exception as exc:  # pylint: disable=broad-except
+            # One family failing on an odd object must not hide what the others found.
+            ctx.notes.append({"category": HEALTHY, "summary": "rule %s skipped: %s" % (
+                getattr(family, "__module__", "?").rsplit(".", 1)[-1], type(exc).__name__)})
+    best, secondary = _select(findings)
+    secondary.extend(ctx.notes)
+    restarts = sum(c.restarts for c in ctx.containers)
+    owner = _owner(ctx.owners)
+    if owner is None:
+        refs = [r for r in (ctx.meta.get("ownerReferences") or []) if isinstance(r, dict)]
+        controller = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+        if controller:
+            owner = {"kind": as_str(controller.get("kind")) or None, "name": as_str(controller.get("name")) or None}
+    diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
+                       as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
+                       _problems(evidence), evidence)
+    if best is None:
+        diagnosis["summary"] = _healthy_summary(ctx)
+        diagnosis["root_cause"] = "Nothing needs a human now: %s" % diagnosis["summary"].lower()
+        diagnosis["diagnosis_id"] = diagnosis_id("Pod", ctx.namespace, ctx.name, diagnosis["uid"], HEALTHY,
+                                                 diagnosis["root_cause"])
+        diagnosis["confidence"] = 0.9 if not secondary else 0.7
+        diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]
+    return diagnosis
+
+
+def classify_workload(evidence):
+    """A diagnosis on a controller that cannot create pods (or a Job past its deadline), else None."""
+    try:
+        found = rules_workloads.check_workload(evidence)
+    except Exception:  # pylint: disable=broad-except
+        return None
+    if not found:
+        return None
+    obj = as_dict(getattr(evidence, "object", None))
+    meta = as_dict(obj.get("metadata"))
+    owners = [o for o in (getattr(evidence, "owners", None) or []) if isinstance(o, dict)]
+    return _build(as_str(obj.get("kind")) or "Workload", as_str(meta.get("namespace")), as_str(meta.get("name")),
+                  as_str(meta.get("uid")), _owner(owners), None, found, [], 0, getattr(evidence, "as_of", None),
+                  _problems(evidence), _WorkloadAsTarget(evidence))
+
+
+class _WorkloadAsTarget(object):
+    """Proposal view of a workload: the workload itself is the target unless it has an owner."""
+
+    def __init__(self, evidence):
+        obj = as_dict(getattr(evidence, "object", None))
+        meta = as_dict(obj.get("metadata"))
+        owners = [o for o in (getattr(evidence, "owners", None) or []) if isinstance(o, dict)]
+        self_ref = {"kind": as_str(obj.get("kind")), "name": as_str(meta.get("name")),
+                    "api_version": as_str(obj.get("apiVersion")) or None, "object": obj}
+        self.owners = [self_ref] + owners
+        self.object = obj
+        self.pod = None
+
+
+def classify_many(pod_evidences, workload_evidences=()):
+    """Classify a batch: {"diagnoses": [...], "counts": {category: n}} (workloads without trouble skipped)."""
+    diagnoses = []
+    counts = {}
+    for evidence in pod_evidences or ():
+        diagnosis = classify_pod(evidence)
+        diagnoses.append(diagnosis)
+        counts[diagnosis["category"]] = counts.get(diagnosis["category"], 0) + 1
+    for evidence in workload_evidences or ():
+        diagnosis = classify_workload(evidence)
+        if diagnosis is not None:
+            diagnoses.append(diagnosis)
+            counts[diagnosis["category"]] = counts.get(diagnosis["category"], 0) + 1
+    return {"diagnoses": diagnoses, "counts": dict(sorted(counts.items()))}
+
+
+def _fallback(evidence, exc):
+    """Last resort when even the context cannot be built: a low-confidence Healthy with the problem noted."""
+    pod = getattr(evidence, "pod", None)
+    pod = pod if isinstance(pod, dict) else {}
+    meta = as_dict(pod.get("metadata"))
+    problems = _problems(evidence) + ["classifier could not read this pod: %s" % type(exc).__name__]
+    root = "The pod object could not be analysed"
+    return {
+        "kind": "Pod", "namespace": as_str(meta.get("namespace")), "name": as_str(meta.get("name")),
+        "uid": as_str(meta.get("uid")), "owner": None, "node": as_str(as_dict(pod.get("spec")).get("nodeName")) or None,
+        "category": HEALTHY, "severity": DEFAULT_SEVERITY[HEALTHY], "confidence": 0.1, "summary": root,
+        "root_cause": root, "culprit": {}, "evidence": [], "secondary": [], "restarts": 0, "remediations": [],
+        "runbook": runbook_path(HEALTHY),
+        "diagnosis_id": diagnosis_id("Pod", meta.get("namespace"), meta.get("name"), meta.get("uid"), HEALTHY, root),
+        "observed_at": _iso(getattr(evidence, "as_of", None)), "problems": problems,
+    }
+
+
+__all__ = ["classify_pod", "classify_workload", "classify_many", "diagnosis_id", "DIAGNOSIS_KEYS", "as_int"]

@@ -1,0 +1,380 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared helpers for the rule families: a per-pod context computed once, findings and evidence.
+
+Every accessor is defensive: evidence comes from partial dumps, `kubectl describe` reconstructions
+and old clusters, so any field may be missing, null or of the wrong type. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import age_seconds, parse_time
+
+# Finding ranks: the highest rank is the root cause, the others become `secondary`.
+RANK = {
+    "TerminatingStuck": 100,
+    "NodeLost": 98,
+    "DeadlineExceeded": 96,
+    "Evicted": 95,
+    "UnschedulableVolume": 91,
+    "UnschedulableInsufficientResources": 90,
+    "UnschedulableNodeAffinity": 90,
+    "UnschedulableTaints": 90,
+    "Unschedulable": 89,
+    "SandboxCreationFailure": 82,
+    "VolumeMountFailure": 81,
+    "CreateContainerConfigError": 78,
+    "InvalidImageName": 77,
+    "ImagePullBackOff": 76,
+    "OOMKilled": 74,
+    "InitContainerFailure": 72,
+    "RunContainerError": 70,
+    "CreateContainerError": 69,
+    "StartupProbeFailure": 66,
+    "LivenessProbeFailure": 65,
+    "CrashLoopBackOff": 60,
+    "ContainerExitError": 55,
+    "ReadinessProbeFailure": 40,
+}
+
+_FIELD_PATH_RE = re.compile(r"spec\.(initContainers|containers|ephemeralContainers)\{([^}]*)\}")
+
+
+def as_dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else []
+
+
+def as_str(value):
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def as_int(value, default=None):
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float):
+        return int(value)
+    return default
+
+
+def ev(source, detail):
+    """One evidence pointer."""
+    return {"source": source, "detail": as_str(detail)[:500]}
+
+
+def finding(category, summary, root_cause, confidence, culprit=None, evidence=None, container=None,
+            facts=None, severity=None, tentative=False):
+    """A rule's result. `facts` carries data for proposals (limits, images, claims...)."""
+    return {
+        "category": category,
+        "summary": summary,
+        "root_cause": root_cause,
+        "confidence": round(max(0.0, min(1.0, float(confidence))), 2),
+        "culprit": culprit or {},
+        "evidence": evidence or [],
+        "container": container,
+        "facts": facts or {},
+        "severity": severity,
+        "tentative": tentative,
+        "rank": RANK.get(category, 0),
+    }
+
+
+class Container(object):
+    """One container merged from spec and status (either may be missing)."""
+
+    __slots__ = ("role", "name", "spec", "status", "state", "last", "waiting", "running", "terminated",
+                 "last_terminated", "restarts", "ready", "started", "image", "sidecar", "index")
+
+    def __init__(self, role, name, spec, status, index):
+        self.role = role
+        self.name = name
+        self.index = index
+        self.spec = spec
+        self.status = status
+        self.state = as_dict(status.get("state"))
+        self.last = as_dict(status.get("lastState"))
+        self.waiting = as_dict(self.state.get("waiting")) if "waiting" in self.state else None
+        self.running = as_dict(self.state.get("running")) if "running" in self.state else None
+        self.terminated = as_dict(self.state.get("terminated")) if "terminated" in self.state else None
+        self.last_terminated = as_dict(self.last.get("terminated")) if "terminated" in self.last else None
+        self.restarts = as_int(status.get("restartCount"), 0) or 0
+        self.ready = status.get("ready") is True
+        self.started = status.get("started")
+        self.image = as_str(spec.get("image") or status.get("image"))
+        self.sidecar = role == "init" and spec.get("restartPolicy") == "Always"
+
+    @property
+    def status_path(self):
+        key = {"init": "initContainerStatuses", "ephemeral": "ephemeralContainerStatuses"}.get(
+            self.role, "containerStatuses")
+        return "status.%s[%s]" % (key, self.name)
+
+    @property
+    def waiting_reason(self):
+        return as_str(self.waiting.get("reason")) if self.waiting is not None else ""
+
+    @property
+    def waiting_message(self):
+        return as_str(self.waiting.get("message")) if self.waiting is not None else ""
+
+
+_ROLE_KEYS = (("init", "initContainers", "initContainerStatuses"),
+              ("app", "containers", "containerStatuses"),
+              ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"))
+
+
+def _containers(spec, status):
+    """Containers from spec and status, including statuses whose spec is absent (partial objects)."""
+    result = []
+    for role, spec_key, status_key in _ROLE_KEYS:
+        statuses = {}
+        order = []
+        for item in as_list(status.get(status_key)):
+            if isinstance(item, dict):
+                name = as_str(item.get("name"))
+                statuses[name] = item
+                order.append(name)
+        seen = set()
+        index = 0
+        for item in as_list(spec.get(spec_key)):
+            if isinstance(item, dict):
+                name = as_str(item.get("name"))
+                seen.add(name)
+                result.append(Container(role, name, item, statuses.get(name) or {}, index))
+                index += 1
+        for name in order:
+            if name not in seen:
+                result.append(Container(role, name, {}, statuses[name], index))
+                index += 1
+    return result
+
+
+class PodContext(object):
+    """Facts about one pod, computed once and shared by every rule family."""
+
+    __slots__ = ("evidence", "pod", "meta", "spec", "status", "phase", "reason", "message", "as_of",
+                 "events", "by_reason", "containers", "conditions", "owners", "node", "node_state",
+                 "logs", "name", "namespace", "age", "restart_policy", "notes")
+
+    def __init__(self, evidence):
+        self.evidence = evidence
+        pod = getattr(evidence, "pod", None)
+        self.pod = pod if isinstance(pod, dict) else {}
+        self.meta = as_dict(self.pod.get("metadata"))
+        self.spec = as_dict(self.pod.get("spec"))
+        self.status = as_dict(self.pod.get("status"))
+        self.phase = as_str(self.status.get("phase"))
+        self.reason = as_str(self.status.get("reason"))
+        self.message = as_str(self.status.get("message"))
+        self.as_of = getattr(evidence, "as_of", None)
+        self.name = as_str(self.meta.get("name"))
+        self.namespace = as_str(self.meta.get("namespace"))
+        self.restart_policy = as_str(self.spec.get("restartPolicy")) or "Always"
+        events = []
+        for event in as_list(getattr(evidence, "events", None)):
+            if isinstance(event, dict) and as_str(event.get("kind")) in ("", "Pod"):
+                events.append(event)
+        self.events = events
+        by_reason = {}
+        for event in events:
+            by_reason.setdefault(as_str(event.get("reason")), []).append(event)
+        self.by_reason = by_reason
+        self.containers = _containers(self.spec, self.status)
+        conditions = {}
+        for cond in as_list(self.status.get("conditions")):
+            if isinstance(cond, dict) and cond.get("type"):
+                conditions[as_str(cond.get("type"))] = cond
+        self.conditions = conditions
+        self.owners = [o for o in as_list(getattr(evidence, "owners", None)) if isinstance(o, dict)]
+        node = getattr(evidence, "node", None)
+        self.node = node if isinstance(node, dict) else None
+        self.node_state = as_str(getattr(evidence, "node_state", "unknown"))
+        logs = getattr(evidence, "logs", None)
+        self.logs = logs if isinstance(logs, dict) else {}
+        self.age = self.age_of(self.meta.get("creationTimestamp") or self.status.get("startTime"))
+        self.notes = []
+
+    def age_of(self, value):
+        """Seconds between a timestamp (str or datetime) and as_of; None when unknown."""
+        try:
+            if value is None or self.as_of is None:
+                return None
+            if not isinstance(value, str) and not hasattr(value, "tzinfo"):
+                return None
+            return age_seconds(value, self.as_of)
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+    def event_age(self, event):
+        return self.age_of(event.get("last_seen") or event.get("first_seen"))
+
+    def event_first_age(self, event):
+        return self.age_of(event.get("first_seen") or event.get("last_seen"))
+
+    def events_for(self, *reasons):
+        result = []
+        for reason in reasons:
+            result.extend(self.by_reason.get(reason, ()))
+        return result
+
+    def app_count(self):
+        return sum(1 for c in self.containers if c.role == "app")
+
+    def event_container(self, event):
+        """Container name an event is about: from fieldPath, else None."""
+        match = _FIELD_PATH_RE.search(as_str(event.get("field_path")))
+        return match.group(2) if match else None
+
+    def container_events(self, container, *reasons):
+        """Events of the given reasons about one container (events without a fieldPath count for a
+        single-container pod, or when their message names the container or its image)."""
+        single = len([c for c in self.containers if c.role != "ephemeral"]) <= 1
+        result = []
+        for event in self.events_for(*reasons):
+            name = self.event_container(event)
+            if name is not None:
+                if name == container.name:
+                    result.append(event)
+                continue
+            message = as_str(event.get("message"))
+            if single or (container.name and ("container " + container.name) in message) or (
+                    container.image and ('"%s"' % container.image) in message) or (
+                    container.name and ("container=" + container.name) in message):
+                result.append(event)
+        return result
+
+    def container_logs(self, container):
+        entry = self.logs.get(container.name)
+        if not isinstance(entry, dict):
+            return None, None
+        prev = entry.get("previous")
+        cur = entry.get("current")
+        return (prev if isinstance(prev, str) else None), (cur if isinstance(cur, str) else None)
+
+    def started_age(self, container):
+        if container.running is not None:
+            return self.age_of(container.running.get("startedAt"))
+        return None
+
+    def term_age(self, term):
+        if not term:
+            return None
+        return self.age_of(term.get("finishedAt") or term.get("startedAt"))
+
+    def condition(self, ctype):
+        return self.conditions.get(ctype) or {}
+
+
+def event_ref(event, ctx=None):
+    """Evidence source string for an event: 'event Reason xN (age)'."""
+    count = as_int(event.get("count"), 1) or 1
+    text = "event %s" % as_str(event.get("reason"))
+    if count > 1:
+        text += " x%d" % count
+    if ctx is not None:
+        age = ctx.event_age(event)
+        if age is not None:
+            text += " (%s ago)" % human_duration(age)
+    return text
+
+
+def human_duration(seconds):
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError, OverflowError):
+        return "?"
+    if seconds < 0:
+        return "0s"
+    if seconds < 120:
+        return "%ds" % seconds
+    if seconds < 7200:
+        return "%dm" % (seconds // 60)
+    if seconds < 172800:
+        return "%dh" % (seconds // 3600)
+    return "%dd" % (seconds // 86400)
+
+
+def total_count(events):
+    return sum((as_int(e.get("count"), 1) or 1) for e in events)
+
+
+def newest(events):
+    return events[-1] if events else None
+
+
+def term_detail(term):
+    """Compact text of a terminated state."""
+    parts = []
+    for key in ("reason", "exitCode", "signal", "finishedAt"):
+        value = term.get(key)
+        if value not in (None, ""):
+            parts.append("%s=%s" % (key, value))
+    message = as_str(term.get("message")).strip()
+    if message:
+        parts.append("message=%s" % message[:300])
+    return " ".join(parts)
+
+
+def parse_ts(value):
+    return parse_time(value) if isinstance(value, str) else None
+
+
+def container_resources(container):
+    res = as_dict(container.spec.get("resources"))
+    return as_dict(res.get("limits")), as_dict(res.get("requests"))
+
+
+def probe(container, kind):
+    return as_dict(container.spec.get(kind + "Probe")) if isinstance(container.spec.get(kind + "Probe"), dict) else None
+
+
+def probe_window(probe_spec):
+    """Seconds a probe may fail during start-up before it matters."""
+    if not probe_spec:
+        return 0
+    initial = as_int(probe_spec.get("initialDelaySeconds"), 0) or 0
+    period = as_int(probe_spec.get("periodSeconds"), 10) or 10
+    threshold = as_int(probe_spec.get("failureThreshold"), 3) or 3
+    return initial + period * threshold
+
+
+_FALLBACK_SECRETS = re.compile(
+    r"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)\s*[=:]\s*)"
+    r"(?:bearer\s+)?[^\s,;'\"]+|(://[^:/@\s]+:)[^@\s]+(@)")
+_REDACT = []
+
+
+def _fallback_redact(text):
+    """Used only while the shared redactor is not importable: masks obvious key=value secrets."""
+    def repl(match):
+        if match.group(1):
+            return match.group(1) + "***"
+        return match.group(2) + "***" + match.group(3)
+    return _FALLBACK_SECRETS.sub(repl, text)
+
+
+def redact_text(text):
+    """Redact a quoted log line or message with the shared redactor (plugins/module_utils/redact.py)."""
+    if not _REDACT:
+        try:
+            from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+            _REDACT.append(redact)
+        except ImportError:
+            _REDACT.append(_fallback_redact)
+    try:
+        return as_str(_REDACT[0](as_str(text)))
+    except Exception:  # pylint: disable=broad-except
+        return _fallback_redact(as_str(text))

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Image pulls: why the runtime could not get the image.
+
+Waiting reasons come from pkg/kubelet/images/types.go (ErrImagePull, ImagePullBackOff,
+ErrImageNeverPull, InvalidImageName, ImageInspectError, RegistryUnavailable) and the event text from
+pkg/kubelet/images/image_manager.go ('Failed to pull image "%s": %v', 'Back-off pulling image "%s"',
+'Container image "%s" is not present with pull policy of Never', 'Failed to apply default image tag ...').
+The runtime's error inside differs: docker ("Error response from daemon: manifest for x not found:
+manifest unknown", "pull access denied for x, repository does not exist or may require 'docker login'"),
+containerd ("failed to resolve reference ...: not found", "failed to authorize: failed to fetch
+anonymous token: unexpected status: 401 Unauthorized", "429 Too Many Requests"), CRI-O
+("reading manifest x in y: manifest unknown", "unable to retrieve auth token: invalid username/password").
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+    as_str, ev, event_ref, finding, total_count,
+)
+
+PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "RegistryUnavailable",
+                "ImageInspectError", "ErrImageInspect", "SignatureValidationFailed")
+INVALID_REASONS = ("InvalidImageName",)
+
+# Ordered: the first matching sub-cause wins (rate limits and TLS text also contain "denied"/"dial").
+_SUBCAUSES = (
+    ("rate_limited", re.compile(r"toomanyrequests|too many requests|rate limit|\b429\b", re.I)),
+    ("tls", re.compile(r"x509|certificate signed by unknown authority|certificate is valid for|"
+                       r"tls: failed to verify|certificate has expired|server gave HTTP response to HTTPS client",
+                       re.I)),
+    ("invalid_name", re.compile(r"invalid reference format|couldn't parse image (?:reference|name)|"
+                                r"repository name must be lowercase|invalid image name", re.I)),
+    ("never_pull", re.compile(r"pull policy of Never|ErrImageNeverPull", re.I)),
+    ("unauthorized", re.compile(r"unauthorized|authentication required|access denied|pull access denied|"
+                                r"\bdenied\b|\b401\b|\b403\b|forbidden|insufficient_scope|no basic auth credentials|"
+                                r"authorization failed|failed to authorize|invalid username/password|"
+                                r"unable to retrieve auth token", re.I)),
+    ("not_found", re.compile(r"not found|manifest unknown|name unknown|no such image|does not exist|"
+                             r"no matching manifest|unknown tag|\b404\b", re.I)),
+    ("network", re.compile(r"no such host|i/o timeout|connection refused|network is unreachable|"
+                           r"dial tcp|context deadline exceeded|tls handshake timeout|connection reset|"
+                           r"server misbehaving|temporary failure in name resolution|timeout exceeded|"
+                           r"request canceled|eof\b", re.I)),
+    ("registry_unavailable", re.compile(r"\b50[0-4]\b|service unavailable|bad gateway|internal server error|"
+                                        r"gateway time-?out|RegistryUnavailable", re.I)),
+)
+
+_EXPLAIN = {
+    "rate_limited": "the registry is rate limiting pulls (toomanyrequests)",
+    "tls": "the registry's TLS certificate is not trusted by the node (x509)",
+    "invalid_name": "the image reference is not a valid name",
+    "never_pull": "imagePullPolicy is Never and the image is not present on the node",
+    "unauthorized": "the registry denied the pull: the repository is private (missing or wrong "
+                    "imagePullSecrets) or does not exist",
+    "not_found": "the image repository or tag does not exist in the registry (manifest unknown)",
+    "network": "the node cannot reach the registry (DNS, network or timeout)",
+    "registry_unavailable": "the registry is unavailable (server error 5xx)",
+    "unknown": "the image could not be pulled",
+}
+# Sub-causes that may clear by themselves: not worth an alarm while they are seconds old.
+TRANSIENT = ("network", "registry_unavailable", "rate_limited", "unknown")
+_IMAGE_IN_MSG = re.compile(r'image "([^"]+)"')
+_FRESH_SECONDS = 60
+
+
+def subcause(text):
+    for name, pattern in _SUBCAUSES:
+        if pattern.search(text):
+            return name
+    return "unknown"
+
+
+def check(ctx):
+    findings = []
+    for container in ctx.containers:
+        reason = container.waiting_reason
+        if reason in PULL_REASONS or reason in INVALID_REASONS:
+            result = _pull_finding(ctx, container, reason)
+            if result:
+                findings.append(result)
+    return findings
+
+
+def _pull_finding(ctx, container, reason):
+    events = ctx.container_events(container, "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed",
+                                  "InvalidImageName")
+    failed = [e for e in events if "pull" in as_str(e.get("message")).lower()
+              or "image" in as_str(e.get("message")).lower()]
+    texts = [(container.status_path + ".state.waiting", container.waiting_message, None)]
+    for event in failed:
+        texts.append((event_ref(event, ctx), as_str(event.get("message")), event))
+    # Consult every message; the most specific sub-cause wins over the generic ones.
+    best = "unknown"
+    best_src = texts[0]
+    order = [name for name, _ in _SUBCAUSES] + ["unknown"]
+    for item in texts:
+        cause = subcause(item[1])
+        if order.index(cause) < order.index(best) or (best == "unknown" and cause != "unknown"):
+            best, best_src = cause, item
+    if reason in INVALID_REASONS:
+        best = "invalid_name"
+    elif reason == "ErrImageNeverPull":
+        best = "never_pull"
+    image = container.image
+    if not image:
+        for _, text, _ in texts:
+            match = _IMAGE_IN_MSG.search(text)
+            if match:
+                image = match.group(1)
+                break
+    category = "InvalidImageName" if best == "invalid_name" else "ImagePullBackOff"
+    evidence = [ev(container.status_path + ".state.waiting",
+                   "reason=%s %s" % (reason, container.waiting_message))]
+    if best_src is not texts[0]:
+        evidence.append(ev(best_src[0], best_src[1]))
+    for src, text, _ in texts[1:4]:
+        if best_src[1] != text:
+            evidence.append(ev(src, text))
+    culprit = {"container": container.name, "image": image, "cause": best}
+    if container.role == "init":
+        culprit["init_container"] = True
+    secrets = [as_str(s.get("name")) for s in (ctx.spec.get("imagePullSecrets") or []) if isinstance(s, dict)]
+    if best == "unauthorized":
+        culprit["image_pull_secrets"] = secrets
+    root = "Container %s cannot pull image %s: %s" % (container.name, image or "(unknown)", _EXPLAIN[best])
+    if best == "unauthorized" and not secrets:
+        root += "; the pod has no imagePullSecrets"
+    confidence = 0.95 if best != "unknown" else 0.75
+    # Don't cry wolf: a transient-looking failure seen once, seconds ago, may clear on retry.
+    tentative = False
+    if best in TRANSIENT and reason == "ErrImagePull":
+        firsts = [ctx.event_first_age(e) for e in failed]
+        firsts = [a for a in firsts if a is not None]
+        started = ctx.age
+        if (firsts and max(firsts) < _FRESH_SECONDS and total_count(failed) <= 2) or \
+                (not firsts and started is not None and started < _FRESH_SECONDS):
+            tentative = True
+    summary = "%s: container %s cannot pull %s (%s)" % (
+        category, container.name, image or "image", best.replace("_", " "))
+    return finding(category, summary, root, confidence, culprit=culprit, evidence=evidence,
+                   container=container.name, facts={"image": image, "cause": best, "role": container.role},
+                   tentative=tentative)

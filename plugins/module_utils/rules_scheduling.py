@@ -1,0 +1,286 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pending pods the scheduler could not place.
+
+The scheduler's FitError (pkg/scheduler/framework/types.go) reads
+"0/N nodes are available: <count> <reason>, <count> <reason>." and since 1.24 may append
+" preemption: 0/N nodes are available: ...". Reason wording comes from the filter plugins
+(noderesources/fit.go "Insufficient cpu" / "Too many pods", tainttoleration "node(s) had untolerated
+taint {k: v}" (older "had taint {k: v}, that the pod didn't tolerate", 1.30+ "untolerated taint(s)"),
+nodeaffinity "node(s) didn't match Pod's node affinity/selector" (older "didn't match node selector"),
+volumebinding, interpodaffinity, nodeports, nodeunschedulable, podtopologyspread).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+    as_dict, as_list, as_str, ev, event_ref, finding, newest,
+)
+
+_AVAILABLE_RE = re.compile(r"(\d+)/(\d+) nodes are available:?\s*", re.I)
+_SPLIT_RE = re.compile(r",\s*(?=\d+\s)")
+_ITEM_RE = re.compile(r"^\s*(\d+)\s+(.*?)\s*\.?\s*$", re.S)
+_INSUFFICIENT_RE = re.compile(r"insufficient\s+([\w./-]+)", re.I)
+_TAINT_RE = re.compile(r"\{([^}]*)\}")
+_CONTROL_PLANE_TAINT = re.compile(r"node-role\.kubernetes\.io/(?:master|control-plane)")
+_CLAIM_NOT_FOUND = re.compile(r'persistentvolumeclaim "([^"]+)" (?:not found|is being deleted)', re.I)
+
+# kind of reason -> category
+KIND_CATEGORY = {
+    "resources": "UnschedulableInsufficientResources",
+    "node_affinity": "UnschedulableNodeAffinity",
+    "pod_affinity": "UnschedulableNodeAffinity",
+    "taints": "UnschedulableTaints",
+    "volume": "UnschedulableVolume",
+    "ports": "Unschedulable",
+    "spread": "Unschedulable",
+    "other": "Unschedulable",
+}
+# Which reason "would have to change" when several apply: volumes block every node; then the
+# resources the eligible nodes lack; then selectors; taints (control-plane taints are by design) last.
+_KIND_ORDER = ("volume", "resources", "node_affinity", "pod_affinity", "taints", "ports", "spread", "other")
+
+
+def reason_kind(text):
+    """Classify one reason text of a FitError."""
+    low = text.lower()
+    if "volume" in low or "persistentvolumeclaim" in low or "pvc" in low or "persistent volume" in low:
+        return "volume"
+    if "insufficient" in low or "too many pods" in low or "didn't have enough resource" in low:
+        return "resources"
+    if "taint" in low or "were unschedulable" in low or "not ready" in low or "unreachable" in low or \
+            "pressure" in low or "out of disk" in low or "network unavailable" in low:
+        return "taints"
+    if "pod affinity" in low or "anti-affinity" in low or "pod anti" in low or "inter-pod" in low:
+        return "pod_affinity"
+    if "affinity" in low or "node selector" in low or "nodeselector" in low:
+        return "node_affinity"
+    if "port" in low:
+        return "ports"
+    if "topology spread" in low or "spread constraint" in low:
+        return "spread"
+    return "other"
+
+
+def parse_fit_error(message):
+    """Parse "0/N nodes are available: ..." into {total, available, reasons: [{count, text, kind, ...}]}.
+
+    Returns None when the message has no such clause. The preemption suffix is dropped.
+    """
+    message = as_str(message)
+    match = _AVAILABLE_RE.search(message)
+    if not match:
+        return None
+    body = message[match.end():]
+    cut = re.search(r"\.?\s*preemption:", body, re.I)
+    if cut:
+        body = body[:cut.start()]
+    body = " ".join(body.split())
+    reasons = []
+    for part in _SPLIT_RE.split(body):
+        item = _ITEM_RE.match(part)
+        if not item:
+            if part.strip():
+                reasons.append({"count": None, "text": part.strip().rstrip("."), "kind": reason_kind(part)})
+            continue
+        text = item.group(2).rstrip(".").strip()
+        entry = {"count": int(item.group(1)), "text": text, "kind": reason_kind(text)}
+        insufficient = _INSUFFICIENT_RE.search(text)
+        if insufficient:
+            entry["resource"] = insufficient.group(1).rstrip(".,")
+        elif "too many pods" in text.lower():
+            entry["resource"] = "pods"
+        taint = _TAINT_RE.search(text)
+        if taint:
+            entry["taint"] = taint.group(1).strip()
+        reasons.append(entry)
+    return {"available": int(match.group(1)), "total": int(match.group(2)), "reasons": reasons}
+
+
+def _pick(reasons):
+    """The reason that would have to change, the others become evidence."""
+    def key(reason):
+        kind = reason["kind"]
+        order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+        # Control-plane taints are intended; rank them after every other reason.
+        if kind == "taints" and _CONTROL_PLANE_TAINT.search(reason.get("taint") or reason["text"]):
+            order = len(_KIND_ORDER) + 1
+        return (order, -(reason.get("count") or 0))
+    return sorted(reasons, key=key)[0] if reasons else None
+
+
+def _requests(ctx):
+    """Sum of app container requests per resource (strings kept as written)."""
+    totals = {}
+    for container in ctx.containers:
+        if container.role != "app":
+            continue
+        requests = as_dict(as_dict(container.spec.get("resources")).get("requests"))
+        for name, value in requests.items():
+            totals.setdefault(name, []).append(as_str(value))
+    return {name: "+".join(values) for name, values in totals.items()}
+
+
+def _pod_claims(ctx):
+    claims = []
+    for volume in as_list(ctx.spec.get("volumes")):
+        claim = as_dict(as_dict(volume).get("persistentVolumeClaim")).get("claimName")
+        if claim:
+            claims.append(as_str(claim))
+    return claims
+
+
+def check(ctx):
+    """Findings for a pod the scheduler could not place (empty for scheduled pods)."""
+    if ctx.spec.get("nodeName") or ctx.phase not in ("", "Pending"):
+        return []
+    if ctx.meta.get("deletionTimestamp"):
+        return []
+    scheduled = ctx.condition("PodScheduled")
+    failed = ctx.events_for("FailedScheduling")
+    messages = []
+    for event in failed:
+        messages.append((event_ref(event, ctx), as_str(event.get("message")), event))
+    if scheduled and as_str(scheduled.get("status")) == "False":
+        messages.append(("status.conditions[PodScheduled]", as_str(scheduled.get("message")), None))
+    if scheduled and as_str(scheduled.get("status")) == "True":
+        return []
+    if scheduled and as_str(scheduled.get("reason")) == "SchedulingGated":
+        return [finding("Unschedulable", "Pod %s is held by scheduling gates" % ctx.name,
+                        "The pod has spec.schedulingGates that were never removed", 0.7,
+                        culprit={"scheduling_gates": [as_str(as_dict(g).get("name"))
+                                                      for g in as_list(ctx.spec.get("schedulingGates"))]},
+                        evidence=[ev("status.conditions[PodScheduled]", "reason=SchedulingGated")],
+                        severity="medium")]
+    if not messages:
+        return _silent_pending(ctx)
+    # Newest message first: it reflects the cluster now; older ones stay as evidence.
+    messages.reverse()
+    parsed = None
+    source = detail = None
+    for src, message, _event in messages:
+        candidate = parse_fit_error(message)
+        if candidate and candidate["reasons"]:
+            parsed, source, detail = candidate, src, message
+            break
+    if parsed is None:
+        return [_unparsed(ctx, messages)]
+    chosen = _pick(parsed["reasons"])
+    category = KIND_CATEGORY.get(chosen["kind"], "Unschedulable")
+    total = parsed["total"]
+    others = [r for r in parsed["reasons"] if r is not chosen]
+    evidence = [ev(source, detail)]
+    for other in others:
+        evidence.append(ev("scheduler reason (not chosen)", "%s node(s): %s" % (other.get("count"), other["text"])))
+    for src, message, _event in messages[1:3]:
+        if message != detail:
+            evidence.append(ev(src, message))
+    culprit = {"nodes_total": total, "reason": chosen["text"], "nodes_affected": chosen.get("count")}
+    facts = {"reasons": parsed["reasons"], "requests": _requests(ctx)}
+    count_txt = "%s/%s node(s)" % (chosen.get("count"), total) if chosen.get("count") is not None else "nodes"
+    if chosen["kind"] == "resources":
+        resource = chosen.get("resource") or "resources"
+        culprit["resource"] = resource
+        requests = _requests(ctx)
+        wanted = requests.get(resource)
+        if wanted:
+            culprit["requested"] = wanted
+        root = "No node has enough free %s for the pod's requests%s (%s: %s)" % (
+            resource, " (%s requested)" % wanted if wanted else "", count_txt, chosen["text"])
+        summary = "Pending: insufficient %s on %s" % (resource, count_txt)
+        node_fact = _allocatable_compare(ctx, resource, wanted)
+        if node_fact:
+            evidence.append(node_fact)
+    elif chosen["kind"] == "taints":
+        taint = chosen.get("taint")
+        culprit["taint"] = taint
+        root = "The pod does not tolerate the taint %s on %s" % (
+            "{%s}" % taint if taint else "of the nodes (%s)" % chosen["text"], count_txt)
+        summary = "Pending: untolerated taint %s" % ("{%s}" % taint if taint else chosen["text"])
+    elif chosen["kind"] in ("node_affinity", "pod_affinity"):
+        selector = ctx.spec.get("nodeSelector")
+        if selector:
+            culprit["node_selector"] = selector
+        root = "No node matches the pod's %s (%s: %s)" % (
+            "pod (anti-)affinity rules" if chosen["kind"] == "pod_affinity" else "node selector/affinity",
+            count_txt, chosen["text"])
+        summary = "Pending: %s" % chosen["text"]
+    elif chosen["kind"] == "volume":
+        claims = _pod_claims(ctx)
+        culprit["claims"] = claims
+        root = "Volume constraint: %s (%s)%s" % (chosen["text"], count_txt, _claim_states(ctx, claims))
+        summary = "Pending: %s" % chosen["text"]
+    else:
+        root = "The scheduler found no node: %s (%s)" % (chosen["text"], count_txt)
+        summary = "Pending: %s" % chosen["text"]
+    return [finding(category, summary, root, 0.9 if len(parsed["reasons"]) == 1 else 0.8,
+                    culprit=culprit, evidence=evidence, facts=facts)]
+
+
+def _claim_states(ctx, claims):
+    parts = []
+    for claim in claims:
+        obj = ctx.evidence.claims.get(claim) if isinstance(getattr(ctx.evidence, "claims", None), dict) else None
+        if claim in (getattr(ctx.evidence, "claims", None) or {}) and obj is None:
+            parts.append('PVC "%s" does not exist' % claim)
+        elif isinstance(obj, dict):
+            phase = as_str(as_dict(obj.get("status")).get("phase"))
+            sc = as_str(as_dict(obj.get("spec")).get("storageClassName"))
+            parts.append('PVC "%s" is %s%s' % (claim, phase or "in unknown phase",
+                                               " (storageClass %s)" % sc if sc else ""))
+    return "; " + "; ".join(parts) if parts else ""
+
+
+def _allocatable_compare(ctx, resource, wanted):
+    node = ctx.node
+    if not node or not wanted:
+        return None
+    alloc = as_dict(as_dict(node.get("status")).get("allocatable")).get(resource)
+    if alloc is None:
+        return None
+    return ev("node %s status.allocatable.%s" % (as_str(as_dict(node.get("metadata")).get("name")), resource),
+              "allocatable %s vs requested %s" % (alloc, wanted))
+
+
+def _unparsed(ctx, messages):
+    """FailedScheduling messages without a FitError clause (older wordings, volume binding errors)."""
+    src, message, _ = messages[0]
+    low = message.lower()
+    evidence = [ev(src, message)]
+    claim = _CLAIM_NOT_FOUND.search(message)
+    if claim or "unbound" in low or "persistentvolumeclaim" in low or "volumebinding" in low or "volume" in low:
+        claims = [claim.group(1)] if claim else _pod_claims(ctx)
+        return finding("UnschedulableVolume", "Pending: %s" % message[:120],
+                       "Volume constraint: %s%s" % (message, _claim_states(ctx, claims)), 0.85,
+                       culprit={"claims": claims}, evidence=evidence)
+    if "no nodes available" in low or "0/0 nodes" in low:
+        return finding("Unschedulable", "Pending: the cluster has no schedulable nodes",
+                       "No nodes are available to schedule pods: %s" % message, 0.8, evidence=evidence)
+    kind = reason_kind(message)
+    category = KIND_CATEGORY.get(kind, "Unschedulable") if kind != "other" else "Unschedulable"
+    return finding(category, "Pending: %s" % message[:120], "The scheduler cannot place the pod: %s" % message,
+                   0.6, evidence=evidence)
+
+
+def _silent_pending(ctx):
+    """Pending, unscheduled and no scheduler word at all."""
+    scheduler = as_str(ctx.spec.get("schedulerName"))
+    if ctx.age is not None and ctx.age > 300:
+        if scheduler and scheduler != "default-scheduler":
+            return [finding("Unschedulable", "Pending for %ds: no scheduler named %s answered" % (ctx.age, scheduler),
+                            "spec.schedulerName is %s and no scheduler by that name bound the pod" % scheduler,
+                            0.6, culprit={"scheduler_name": scheduler},
+                            evidence=[ev("spec.schedulerName", scheduler)])]
+        return [finding("Unschedulable", "Pending for %ds without being scheduled" % int(ctx.age),
+                        "The pod was never scheduled and the scheduler's events have expired", 0.4,
+                        evidence=[ev("status.phase", "Pending, no spec.nodeName")], severity="medium")]
+    return []
+
+
+def latest_fit_message(ctx):
+    """The newest FailedScheduling message (used by other families for context)."""
+    event = newest(ctx.events_for("FailedScheduling"))
+    return as_str(event.get("message")) if event else ""

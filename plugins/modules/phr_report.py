@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: phr_report
+short_description: Compute the operations metrics (MTTD, MTTR, approval SLA, record completeness, rollbacks) from PHR records
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Reads the newest revision of every record the C(aiops.k8s.phr) callback wrote in a time range and
+    computes MTTD (failure start to diagnosis), MTTR (failure start to validated fix), approval latency
+    per risk tier with SLA breaches (low 5 min, medium 30 min, critical 2 h), the share of medium and
+    critical operations with a complete record (target 100%), and rollbacks with their durations
+    (target under 5 minutes).
+  - Failure start is the earliest failure evidence time of the diagnosis (event first seen, last
+    container start or finish).
+  - Returns the figures plus chart geometry; the P(aiops.k8s.phr_report#playbook) playbook renders them as
+    Markdown and as a self-contained HTML page.
+  - Read-only.
+options:
+  record_dir:
+    description:
+      - The PHR record directory. Defaults to E(AIOPS_K8S_PHR_DIR), else C(~/.local/state/aiops-k8s/phr).
+    type: path
+  since:
+    description:
+      - Start of the range (inclusive), by the time a record was first written. RFC 3339, a date
+        (V(2026-11-01)) or relative to now (V(24h), V(7d), V(4w)). Default is the beginning.
+    type: str
+  until:
+    description:
+      - End of the range (exclusive), same formats as O(since). Default is now.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; check mode computes the same report.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+requirements:
+  - python >= 3.8
+"""
+
+EXAMPLES = r"""
+- name: Metrics of the last 30 days
+  aiops.k8s.phr_report:
+    since: 30d
+  register: phr
+
+- name: Show the share of medium/critical operations with a complete record
+  ansible.builtin.debug:
+    msg: "{{ phr.report.completeness.share_text }}"
+"""
+
+RETURN = r"""
+report:
+  description: The computed metrics; input of templates/phr/report.md.j2 and report.html.j2.
+  returned: always
+  type: dict
+  contains:
+    record_count:
+      description: Records in the range.
+      type: int
+    operation_count:
+      description: Operation records in the range.
+      type: int
+    mttd:
+      description: MTTD statistics (count, mean_seconds, median_seconds, max_seconds and text forms).
+      type: dict
+    mttr:
+      description: MTTR statistics, same keys as mttd.
+      type: dict
+    tiers:
+      description: Approval latency statistics, SLA and breaches per risk tier.
+      type: list
+      elements: dict
+    sla_breaches:
+      description: Approvals slower than the SLA of their tier.
+      type: int
+    completeness:
+      description: Medium/critical operations (audited), how many have a complete record, share and the incomplete ones.
+      type: dict
+    rollbacks:
+      description: Rollbacks attempted, succeeded, duration statistics and how many exceeded 5 minutes.
+      type: dict
+    rows:
+      description: One summary row per record.
+      type: list
+      elements: dict
+    charts:
+      description: Geometry of the SVG bar charts.
+      type: list
+      elements: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aiops.k8s.plugins.module_utils.records import (
+    RecordError, compute_report, load_latest_records, parse_since, utcnow)
+
+DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            record_dir=dict(type="path"),
+            since=dict(type="str"),
+            until=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    record_dir = os.path.expanduser(params["record_dir"] or os.environ.get("AIOPS_K8S_PHR_DIR") or DEFAULT_RECORD_DIR)
+    now = utcnow()
+    try:
+        since = parse_since(params["since"], now)
+        until = parse_since(params["until"], now)
+        if not os.path.isdir(record_dir):
+            raise RecordError("PHR record directory %s does not exist: pass record_dir or set AIOPS_K8S_PHR_DIR"
+                              % record_dir)
+        records = load_latest_records(record_dir, since, until)
+        report = compute_report(records, since, until, now)
+    except RecordError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    report["record_dir"] = record_dir
+    module.exit_json(changed=False, report=report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: remediate
+short_description: Execute one approved remediation plan, validate it and roll it back automatically on failure
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Executes exactly one plan made by M(aiops.k8s.remediation_plan), and only when O(approval) is a valid approval
+    of that plan's id by a named approver with a justification, given and used before the plan expires.
+    Trivial-tier plans need no approval. Anything else is refused before any request reaches the cluster.
+  - "Order: verify the approval; read the target and refuse if it changed since planning (uid, generation or spec);
+    save the full pre-change object in the operation store; server-side dry run; diff; (check mode stops here);
+    apply; validate for O(validation_window) seconds (rollout complete or pod gone/replaced, and no new restarts or
+    OOM kills); on failure restore the saved object and verify the restore."
+  - "Actions: delete_pod (controller-owned pods only unless the plan is critical), rollout_restart, rollout_undo,
+    set_memory_limit, set_resources, set_image, scale (through the scale subresource), remove_finalizers,
+    cordon_node."
+  - Writes are JSON merge patches carrying the resourceVersion that was drift-checked, so a concurrent change
+    makes the API refuse the write instead of being overwritten.
+  - Idempotent where the action allows (cordon twice, scale to the current size, set the current image).
+options:
+  plan:
+    description:
+      - The plan returned by M(aiops.k8s.remediation_plan), unchanged.
+    type: dict
+    required: true
+  approval:
+    description:
+      - The approval decision, bound to the plan by its id.
+      - "Keys: C(plan_id), C(decision) (approve, reject or conditional), C(approver), C(justification),
+        C(decided_at) (ISO 8601), C(mode) (interactive, pre_approved, awx, trivial), C(params_override) and C(window)
+        (C(start), C(end)) for conditional approvals, C(awx_workflow_job_id)."
+      - A conditional approval with C(params_override) approves the re-bound plan, whose id it must name.
+    type: dict
+  state_dir:
+    description:
+      - Directory of the operation store where the pre-change object is saved (mode 0600).
+      - Defaults to E(AIOPS_K8S_STATE_DIR), else C(~/.local/state/aiops-k8s/operations).
+    type: path
+  validation_window:
+    description:
+      - Seconds to watch the target after the change. The rollout must be complete at the end of the window and
+        no container may restart or be OOM-killed during it. V(0) looks once.
+    type: int
+    default: 60
+  poll_interval:
+    description:
+      - Seconds between two looks during the validation window.
+    type: float
+    default: 2.0
+  rollback_on_failure:
+    description:
+      - Restore the saved object automatically when validation fails or the change fails half-way.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Verifies the approval and drift, then sends the change as a server-side dry run only (dryRun=All).
+  diff_mode:
+    support: full
+    description: Shows the target before and after the change (status and server-managed metadata omitted).
+requirements:
+  - python >= 3.8
+  - kubernetes >= 24.2.0
+notes:
+  - The least-privilege role for this module is C(docs/rbac/remediate.yaml) of the collection.
+  - The task fails (with RV(operation) in the result) when the plan is refused, the change fails, or validation
+    fails; RV(operation.status) says whether the automatic rollback succeeded.
+seealso:
+  - module: aiops.k8s.remediation_plan
+  - module: aiops.k8s.rollback
+  - module: aiops.k8s.remediation_validate
+"""
+
+EXAMPLES = r"""
+- name: Execute a plan approved beforehand (CI or a scripted change window)
+  aiops.k8s.remediate:
+    plan: "{{ planned.plan }}"
+    approval:
+      plan_id: "{{ approval_plan_id }}"
+      decision: approve
+      approver: "{{ approver }}"
+      justification: "{{ justification }}"
+      decided_at: "{{ now(utc=true).isoformat() }}"
+      mode: pre_approved
+    validation_window: 60
+  register: remediation
+
+- name: Preview the change only (server-side dry run and diff)
+  aiops.k8s.remediate:
+    plan: "{{ planned.plan }}"
+    approval: "{{ approval }}"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+operation:
+  description: The operation record (also saved in the operation store).
+  returned: always
+  type: dict
+  contains:
+    operation_id:
+      description: op-<UTC yyyymmddHHMMSS>-<6 hex>; use it with M(aiops.k8s.rollback).
+      type: str
+    plan_id:
+      description: Id of the plan executed (the re-bound id for a conditional approval).
+      type: str
+    diagnosis_id:
+      description: Id of the diagnosis behind the plan.
+      type: str
+    action:
+      description: The action.
+      type: str
+    target:
+      description: The object changed.
+      type: dict
+    risk_tier:
+      description: Tier of the plan.
+      type: str
+    approval:
+      description: The approval as given.
+      type: dict
+    status:
+      description: applied, validated, rolled_back, rollback_failed, refused, dry_run or failed.
+      type: str
+    summary:
+      description: The change in one line.
+      type: str
+    dry_run:
+      description: Summary of the server's answer to the dry run.
+      type: dict
+    diff:
+      description: before and after (status and server-managed metadata omitted).
+      type: dict
+    pre_state_ref:
+      description: Path of the saved pre-change object.
+      type: str
+    pre_state_digest:
+      description: sha256 of the saved pre-change object.
+      type: str
+    started_at:
+      description: Start (UTC).
+      type: str
+    applied_at:
+      description: When the change was accepted by the API (UTC), null if never.
+      type: str
+    finished_at:
+      description: End (UTC).
+      type: str
+    validation:
+      description: passed, checks (last observations), window_seconds, started_at, finished_at.
+      type: dict
+    rollback:
+      description: attempted, succeeded, started_at, finished_at, reason, detail.
+      type: dict
+    error:
+      description: One-line reason when refused or failed, else null.
+      type: str
+    requests:
+      description: Every API request made (method, path, dry_run), for audit and RBAC review.
+      type: list
+      elements: dict
+aiops:
+  description: Marks the result for the PHR callback.
+  returned: always
+  type: dict
+  sample: {kind: operation, version: 1}
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aiops.k8s.plugins.module_utils import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.actions import cluster_from_module, execute, utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:
+    AUTH_ARG_SPEC = {}
+
+SUCCESS = ("validated", "applied", "dry_run")
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        plan=dict(type="dict", required=True),
+        approval=dict(type="dict"),
+        state_dir=dict(type="path"),
+        validation_window=dict(type="int", default=60),
+        poll_interval=dict(type="float", default=2.0),
+        rollback_on_failure=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    marker = {"kind": "operation", "version": 1}
+    if params["validation_window"] < 0 or params["poll_interval"] <= 0:
+        module.fail_json(msg="validation_window must be >= 0 and poll_interval > 0", changed=False, aiops=marker)
+    options = {
+        "state_dir": opstore.state_dir(params["state_dir"]),
+        "check_mode": module.check_mode,
+        "validation_window": params["validation_window"],
+        "poll_interval": params["poll_interval"],
+        "rollback_on_failure": params["rollback_on_failure"],
+    }
+    cluster = cluster_from_module(module)
+    changed, operation, diff = execute(cluster, params["plan"], params["approval"], options, utcnow)
+    operation = redact_obj(operation)
+    result = {"changed": changed, "operation": operation, "aiops": marker}
+    if module._diff and diff is not None:
+        result["diff"] = redact_obj(diff)
+    if operation["status"] not in SUCCESS:
+        module.fail_json(msg=redact(operation.get("error") or "Remediation %s" % operation["status"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

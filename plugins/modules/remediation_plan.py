@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: remediation_plan
+short_description: Turn one proposed remediation of a diagnosis into an approvable plan
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Takes one diagnosis returned by M(aiops.k8s.pod_diagnose), chooses one of its proposed remediations and binds
+    it to the target's current state (uid, generation and a digest of its spec), read from the cluster now.
+  - The risk tier is the proposal's tier raised, never lowered, by the action's documented floor and by O(policy).
+    The plan expires after the tier's SLA (trivial 0 s, low 5 min, medium 30 min, critical 120 min by default).
+  - The plan id is 8 characters derived from the plan's content, so it is the same when planning again against
+    an unchanged target and different as soon as the target, the action or the params differ. An approval names
+    this id, which binds it to exactly this change.
+  - Read-only. Never changes anything.
+options:
+  diagnosis:
+    description:
+      - One diagnosis (an element of RV(aiops.k8s.pod_diagnose#module:diagnoses)).
+    type: dict
+    required: true
+  remediation:
+    description:
+      - Index of the remediation to plan in the diagnosis' C(remediations) list. Defaults to the first one.
+      - Mutually exclusive with O(action).
+    type: int
+  action:
+    description:
+      - Plan the first remediation with this action instead of choosing by index.
+    type: str
+    choices: [delete_pod, rollout_restart, rollout_undo, set_memory_limit, set_resources, set_image, scale,
+              remove_finalizers, cordon_node]
+  policy:
+    description:
+      - Rules that raise the tier, and optional SLA overrides.
+      - C(rules) is a list of mappings with C(min_tier) and any of C(namespace_glob), C(action), C(kind), C(reason);
+        every matching rule raises the tier to at least C(min_tier).
+      - C(tier_sla_seconds) maps a tier to the seconds an approver has before the plan expires.
+    type: dict
+    default: {}
+  params_override:
+    description:
+      - Params a conditional approval would change (for example a different C(memory_limit)).
+      - When set, RV(conditional_plan) is the re-bound plan with its own id, which the approver must name.
+    type: dict
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; check mode behaves the same.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+requirements:
+  - python >= 3.8
+  - kubernetes >= 24.2.0
+notes:
+  - Tiers, policy and the approval modes are described in C(docs/remediation.md) of the collection.
+seealso:
+  - module: aiops.k8s.pod_diagnose
+  - module: aiops.k8s.remediate
+"""
+
+EXAMPLES = r"""
+- name: Plan the first proposed remediation of a diagnosis
+  aiops.k8s.remediation_plan:
+    diagnosis: "{{ diag.diagnoses[0] }}"
+  register: planned
+
+- name: Plan a memory raise, treating every prod-* namespace as at least medium risk
+  aiops.k8s.remediation_plan:
+    diagnosis: "{{ diag.diagnoses[0] }}"
+    action: set_memory_limit
+    policy:
+      rules:
+        - namespace_glob: "prod-*"
+          min_tier: medium
+          reason: production namespace
+  register: planned
+
+- name: Show the id the approver has to type
+  ansible.builtin.debug:
+    msg: "Plan {{ planned.plan.plan_id }} ({{ planned.plan.risk_tier }}) expires at {{ planned.plan.expires_at }}"
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - The plan. Pass it unchanged to M(aiops.k8s.remediate); editing it invalidates its id.
+  returned: success
+  type: dict
+  contains:
+    plan_id:
+      description: 8-character id derived from the content (no 0, O, 1, I or L).
+      type: str
+      sample: K7QM4XTA
+    diagnosis_id:
+      description: Id of the diagnosis the plan comes from.
+      type: str
+    action:
+      description: The action to execute.
+      type: str
+      sample: set_memory_limit
+    target:
+      description: The object to change (api_version, kind, namespace, name, container).
+      type: dict
+    params:
+      description: Parameters of the action.
+      type: dict
+    risk_tier:
+      description: Effective tier (trivial, low, medium, critical).
+      type: str
+    tier_reason:
+      description: Why the tier is what it is.
+      type: str
+    target_resource_version:
+      description: resourceVersion of the target when planned (informational).
+      type: str
+    target_generation:
+      description: metadata.generation of the target when planned (null for kinds without one).
+      type: int
+    target_uid:
+      description: uid of the target when planned.
+      type: str
+    target_spec_digest:
+      description: sha256 of the target's spec when planned.
+      type: str
+    created_at:
+      description: When the plan was made (UTC, ISO 8601).
+      type: str
+    expires_at:
+      description: created_at plus the tier SLA; approvals after it are refused.
+      type: str
+    sla_seconds:
+      description: The SLA applied.
+      type: int
+    namespace:
+      description: Namespace of the diagnosed object.
+      type: str
+    pod:
+      description: Name of the diagnosed pod (null for a workload diagnosis).
+      type: str
+    owner:
+      description: Top controller of the diagnosed pod.
+      type: dict
+    description:
+      description: What the change does, in one line.
+      type: str
+    rollback:
+      description: How the change is undone.
+      type: str
+    reversible:
+      description: Whether the proposal considers the change reversible.
+      type: bool
+conditional_plan:
+  description: The plan with O(params_override) applied and its own id; only when O(params_override) is set.
+  returned: when params_override is set
+  type: dict
+aiops:
+  description: Marks the result for the PHR callback.
+  returned: always
+  type: dict
+  sample: {kind: plan, version: 1}
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+    ActionError,
+    cluster_from_module,
+    http_status,
+    target_path,
+    utcnow,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.plan import PlanError, build_plan, rebind, select_remediation
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:
+    AUTH_ARG_SPEC = {}
+
+EXECUTABLE = ["delete_pod", "rollout_restart", "rollout_undo", "set_memory_limit", "set_resources", "set_image",
+              "scale", "remove_finalizers", "cordon_node"]
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        diagnosis=dict(type="dict", required=True),
+        remediation=dict(type="int"),
+        action=dict(type="str", choices=EXECUTABLE),
+        policy=dict(type="dict", default={}),
+        params_override=dict(type="dict"),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=[("remediation", "action")],
+                           supports_check_mode=True)
+    params = module.params
+    marker = {"kind": "plan", "version": 1}
+    try:
+        proposal = select_remediation(params["diagnosis"], params["remediation"], params["action"])
+        cluster = cluster_from_module(module)
+        target = proposal.get("target") or {}
+        try:
+            current = cluster.get(target_path(target))
+        except ActionError:
+            raise
+        except Exception as exc:  # transport errors carry one line already
+            raise PlanError("Cannot read %s %s/%s: %s" % (target.get("kind"), target.get("namespace") or "",
+                                                          target.get("name"), str(exc).splitlines()[0] if str(exc)
+                                                          else "HTTP %s" % http_status(exc)))
+        plan = build_plan(params["diagnosis"], current, utcnow(), remediation=params["remediation"],
+                          action=params["action"], policy=params["policy"])
+        result = {"changed": False, "plan": plan, "aiops": marker}
+        if params["params_override"]:
+            result["conditional_plan"] = rebind(plan, params["params_override"])
+    except (PlanError, ActionError) as exc:
+        module.fail_json(msg=str(exc), changed=False, aiops=marker)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

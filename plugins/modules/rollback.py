@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: rollback
+short_description: Restore the object saved before a remediation, by operation id
+version_added: 0.1.0
+author:
+  - aiops.k8s maintainers
+description:
+  - Reads the operation record written by M(aiops.k8s.remediate) and puts the saved pre-change object back with a
+    replace (PUT) carrying the live resourceVersion, re-reading and retrying on conflicts; then verifies that the
+    live spec equals the saved one.
+  - A bare pod deleted by C(delete_pod) is re-created from its saved manifest; a pod deleted from a controller is
+    replaced by the controller and is not restored.
+  - Refuses a record whose saved object no longer matches its digest.
+options:
+  operation_id:
+    description:
+      - The operation to undo, as returned in RV(aiops.k8s.remediate#module:operation.operation_id).
+    type: str
+    required: true
+  state_dir:
+    description:
+      - Directory of the operation store. Defaults to E(AIOPS_K8S_STATE_DIR), else
+        C(~/.local/state/aiops-k8s/operations).
+    type: path
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Sends the restore as a server-side dry run only.
+  diff_mode:
+    support: none
+    description: The saved object is in the operation store; no diff is shown.
+requirements:
+  - python >= 3.8
+  - kubernetes >= 24.2.0
+seealso:
+  - module: aiops.k8s.remediate
+"""
+
+EXAMPLES = r"""
+- name: Undo an operation
+  aiops.k8s.rollback:
+    operation_id: op-20261125200102-3fa9c1
+  register: undone
+"""
+
+RETURN = r"""
+operation_id:
+  description: The operation rolled back.
+  returned: always
+  type: str
+rollback:
+  description: attempted, succeeded, started_at, finished_at, reason, detail, duration_seconds.
+  returned: success or when the restore failed
+  type: dict
+aiops:
+  description: Marks the result for the PHR callback.
+  returned: always
+  type: dict
+  sample: {kind: rollback, version: 1}
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aiops.k8s.plugins.module_utils import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+    ActionError,
+    cluster_from_module,
+    rollback_operation,
+    utcnow,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+except ImportError:
+    AUTH_ARG_SPEC = {}
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(operation_id=dict(type="str", required=True), state_dir=dict(type="path"))
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    op_id = module.params["operation_id"]
+    marker = {"kind": "rollback", "version": 1}
+    directory = opstore.state_dir(module.params["state_dir"])
+    try:
+        record = opstore.load(directory, op_id)
+        cluster = cluster_from_module(module)
+        changed, result = rollback_operation(cluster, record, utcnow, check_mode=module.check_mode)
+    except (opstore.OpStoreError, ActionError) as exc:
+        module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
+    except Exception as exc:  # transport errors: one line, never a traceback
+        module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, str(exc).splitlines()[0] if str(exc)
+                                                                    else exc.__class__.__name__)),
+                         changed=False, operation_id=op_id, aiops=marker)
+    if not module.check_mode:
+        record.setdefault("rollbacks", []).append(result)
+        try:
+            opstore.save(directory, record)
+        except opstore.OpStoreError as exc:
+            module.warn(str(exc))
+    out = {"changed": changed, "operation_id": op_id, "rollback": result, "aiops": marker}
+    if result.get("attempted") and not result.get("succeeded"):
+        module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, result.get("detail"))), **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
