@@ -21,6 +21,7 @@ import re
 import time
 
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import NotFound
 from ansible_collections.aiops.k8s.plugins.module_utils import validate as checks
 from ansible_collections.aiops.k8s.plugins.module_utils.gate import (
     GateRefusal,
@@ -118,7 +119,9 @@ class Cluster(object):
     def get(self, path):
         try:
             return self.request("GET", path)
-        except Exception as exc:  # the transport's error class is not ours to pin; 404 is a value here
+        except NotFound:
+            return None
+        except Exception as exc:  # any transport's HTTP error: 404 is a value here, the rest propagates
             if http_status(exc) == 404:
                 return None
             raise
@@ -683,9 +686,6 @@ def _save_quietly(store, record, operation):
 def cluster_from_module(module):
     """A Cluster over the shared transport built from the module's kubernetes.core auth options."""
     from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-    if not getattr(k8s_transport, "HAS_K8S", True):
-        module.fail_json(msg="The kubernetes Python library is required: pip install kubernetes",
-                         exception=getattr(k8s_transport, "K8S_IMPORT_ERROR", None))
     return Cluster(k8s_transport.transport_from_module(module))
 
 

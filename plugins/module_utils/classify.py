@@ -19,9 +19,9 @@ from ansible_collections.aiops.k8s.plugins.module_utils import (
 from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
     CATEGORIES, DEFAULT_SEVERITY, HEALTHY, runbook_path,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.proposals import propose
+from ansible_collections.aiops.k8s.plugins.module_utils.proposals import infer_owners, propose
 from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
-    PodContext, as_dict, as_int, as_str, ev,
+    PodContext, as_dict, as_str, ev,
 )
 
 _POD_FAMILIES = (rules_nodes.check, rules_scheduling.check, rules_volumes.check, rules_images.check,
@@ -37,11 +37,28 @@ def diagnosis_id(kind, namespace, name, uid, category, root_cause):
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
 
 
+_ISO_CACHE = {}
+
+
 def _iso(value):
+    """ISO text of the evidence clock (cached: a batch shares one as_of)."""
+    key = (value, getattr(value, "tzinfo", None))   # equal instants in other zones print differently
     try:
-        return value.isoformat() if hasattr(value, "isoformat") else (as_str(value) or None)
+        cached = _ISO_CACHE.get(key)
+        if cached is not None:
+            return cached
+    except TypeError:
+        key = None
+    try:
+        if len(_ISO_CACHE) > 64:
+            _ISO_CACHE.clear()
+        text = value.isoformat() if hasattr(value, "isoformat") else (as_str(value) or None)
+        if text is not None and key is not None and hasattr(value, "isoformat"):
+            _ISO_CACHE[key] = text
+        return text
     except Exception:  # pylint: disable=broad-except
         return None
+
 
 
 def _owner(owners):
@@ -71,11 +88,12 @@ def _healthy_summary(ctx):
     return "No failure found"
 
 
-def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, as_of, problems, evidence_obj):
+def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, as_of, problems, evidence_obj,
+           healthy_summary="No failure found"):
     category = best["category"] if best else HEALTHY
     if category not in CATEGORIES:
         category = "Unschedulable" if category.startswith("Unschedulable") else "CrashLoopBackOff"
-    root = best["root_cause"] if best else "Nothing needs attention"
+    root = best["root_cause"] if best else "Nothing needs a human now: %s" % healthy_summary.lower()
     severity = (best.get("severity") if best else None) or DEFAULT_SEVERITY.get(category, "medium")
     diagnosis = {
         "kind": kind,
@@ -86,8 +104,8 @@ def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, a
         "node": node,
         "category": category,
         "severity": severity,
-        "confidence": best["confidence"] if best else 0.9,
-        "summary": best["summary"] if best else "Healthy",
+        "confidence": best["confidence"] if best else (0.9 if not secondary else 0.7),
+        "summary": best["summary"] if best else healthy_summary,
         "root_cause": root,
         "culprit": best["culprit"] if best else {},
         "evidence": best["evidence"] if best else [],
@@ -139,24 +157,17 @@ def _classify_pod(evidence):
             # One family failing on an odd object must not hide what the others found.
             ctx.notes.append({"category": HEALTHY, "summary": "rule %s skipped: %s" % (
                 getattr(family, "__module__", "?").rsplit(".", 1)[-1], type(exc).__name__)})
+    if ctx.phase == "Succeeded":
+        # Every container finished successfully: history, not a problem (unless deletion is stuck).
+        findings = [f for f in findings if f["category"] == "TerminatingStuck"]
     best, secondary = _select(findings)
     secondary.extend(ctx.notes)
     restarts = sum(c.restarts for c in ctx.containers)
-    owner = _owner(ctx.owners)
-    if owner is None:
-        refs = [r for r in (ctx.meta.get("ownerReferences") or []) if isinstance(r, dict)]
-        controller = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-        if controller:
-            owner = {"kind": as_str(controller.get("kind")) or None, "name": as_str(controller.get("name")) or None}
+    owner = _owner(ctx.owners or infer_owners(ctx.pod))
     diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
                        as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
-                       _problems(evidence), evidence)
+                       _problems(evidence), evidence, _healthy_summary(ctx) if best is None else None)
     if best is None:
-        diagnosis["summary"] = _healthy_summary(ctx)
-        diagnosis["root_cause"] = "Nothing needs a human now: %s" % diagnosis["summary"].lower()
-        diagnosis["diagnosis_id"] = diagnosis_id("Pod", ctx.namespace, ctx.name, diagnosis["uid"], HEALTHY,
-                                                 diagnosis["root_cause"])
-        diagnosis["confidence"] = 0.9 if not secondary else 0.7
         diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]
     return diagnosis
 
@@ -225,4 +236,4 @@ def _fallback(evidence, exc):
     }
 
 
-__all__ = ["classify_pod", "classify_workload", "classify_many", "diagnosis_id", "DIAGNOSIS_KEYS", "as_int"]
+__all__ = ["classify_pod", "classify_workload", "classify_many", "diagnosis_id", "DIAGNOSIS_KEYS"]

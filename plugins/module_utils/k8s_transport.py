@@ -28,7 +28,6 @@ from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
 )
 
 try:
-    import kubernetes  # noqa: F401  (presence check for missing_required_lib)
     from kubernetes.client import ApiClient
     from kubernetes.client.exceptions import ApiException
     import urllib3
@@ -39,8 +38,10 @@ except ImportError:  # reported by the module with missing_required_lib("kuberne
     HAS_K8S = False
     K8S_IMPORT_ERROR = traceback.format_exc()
     ApiClient = None
-    ApiException = Exception
     urllib3 = None
+
+    class ApiException(Exception):
+        """Stand-in so the except clauses below stay valid without the library."""
 
 DEFAULT_TIMEOUT = 30
 DEFAULT_LOG_BYTES = 65536

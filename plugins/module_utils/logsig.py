@@ -20,7 +20,7 @@ _ADDR_IN_USE = re.compile(r"address already in use|EADDRINUSE|Only one usage of 
 _CONN_REFUSED = re.compile(r"connection refused|ECONNREFUSED|Connection refused", re.I)
 _HOSTPORT = re.compile(r"(?:(?:[A-Za-z0-9_-]+\.)*[A-Za-z0-9_-]+|\[[0-9a-fA-F:]+\]):\d{2,5}\b")
 _NOT_HOSTPORT = re.compile(r"^\d{1,2}:\d{2}$|\d{4}-\d{2}-\d{2}|:0\d")
-_PG_HOST = re.compile(r'on host "([^"]+)".*?port (\d+)', re.I | re.S)
+_PG_HOST = re.compile(r'(?:on host|server at) "([^"]+)".*?port (\d+)', re.I | re.S)
 _ENV_PATTERNS = (
     re.compile(r"(?:environment variable|env var(?:iable)?|env)\s+['\"`]?([A-Za-z_][A-Za-z0-9_]*)['\"`]?"
                r"\s+(?:is\s+)?(?:not set|not defined|missing|required|must be set|is required|undefined|empty)", re.I),

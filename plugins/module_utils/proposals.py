@@ -150,7 +150,35 @@ def _owner_object(owner):
 
 
 def _owners(evidence):
-    return [o for o in (getattr(evidence, "owners", None) or []) if isinstance(o, dict)]
+    owners = getattr(evidence, "owners", None)
+    owners = [o for o in owners if isinstance(o, dict)] if isinstance(owners, list) else []
+    return owners or infer_owners(getattr(evidence, "pod", None))
+
+
+def infer_owners(pod):
+    """Owner chain from the pod's own ownerReferences when the source did not resolve it.
+
+    A ReplicaSet named "<deployment>-<pod-template-hash>" belongs to that Deployment (the hash is the
+    pod's pod-template-hash label), so the fix targets the Deployment, as with a resolved chain.
+    """
+    if not isinstance(pod, dict):
+        return []
+    meta = pod.get("metadata") if isinstance(pod.get("metadata"), dict) else {}
+    refs = [r for r in (meta.get("ownerReferences") if isinstance(meta.get("ownerReferences"), list) else [])
+            if isinstance(r, dict) and r.get("kind") and r.get("name")]
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    if ref is None:
+        return []
+    kind, name = str(ref.get("kind")), str(ref.get("name"))
+    chain = [{"kind": kind, "name": name, "uid": ref.get("uid") or "",
+              "api_version": ref.get("apiVersion") or _API_VERSIONS.get(kind, "v1"), "object": None}]
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    template_hash = labels.get("pod-template-hash")
+    if kind == "ReplicaSet" and isinstance(template_hash, str) and template_hash and \
+            name.endswith("-" + template_hash):
+        chain.append({"kind": "Deployment", "name": name[:-len(template_hash) - 1], "uid": "",
+                      "api_version": "apps/v1", "object": None})
+    return chain
 
 
 def workload_target(evidence, container=None, namespace=None):

@@ -46,6 +46,8 @@ ROLLBACK_TARGET_SECONDS = 5 * 60
 AUDITED_TIERS = ("medium", "critical")
 RESULT_KINDS = ("diagnosis", "plan", "approval", "operation", "validation", "rollback")
 OUTCOMES = ("ok", "changed", "failed", "skipped", "unreachable")
+# Modules whose failure belongs in a record even when they returned no contract payload.
+OPERATIONAL_MODULES = ("pod_diagnose", "remediation_plan", "remediate", "rollback", "remediation_validate")
 LESSONS_PLACEHOLDER = "To be completed by the operator after review: what went well, what to change."
 
 _ID_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -170,6 +172,11 @@ def result_markers(result):
     return found
 
 
+def _short_action(action):
+    text = str(action or "")
+    return text[len("aiops.k8s."):] if text.startswith("aiops.k8s.") else None
+
+
 class RunCollector(object):
     """What one playbook run produced: task outcomes and the collection's contract payloads."""
 
@@ -196,7 +203,7 @@ class RunCollector(object):
             self.payloads.append(dict(kind=kind, task=task_name, host=host, status=status, payload=plain(payload)))
             if kind in ("operation", "rollback") and payload.get("changed"):
                 self.changed_cluster = True
-        if status in ("failed", "unreachable") and not markers and str(action or "").startswith("aiops.k8s."):
+        if status in ("failed", "unreachable") and _short_action(action) in OPERATIONAL_MODULES:
             self.failures.append(dict(task=task_name, action=action, host=host, status=status,
                                       msg=str(result.get("msg") or "")[:2000]))
 
@@ -1040,7 +1047,7 @@ def bar_chart(title, bars, unit_label, target=None, target_label=None, width=560
 
     bars: [{label, value, text}] with value >= 0; target: a value drawn as a dashed line.
     """
-    left, right, top = 150, 90, 30
+    left, right, top = 150, 180, 30
     values = [b["value"] for b in bars if b.get("value") is not None] + ([target] if target else [])
     scale_max = max(values) if values and max(values) > 0 else 1.0
     inner = width - left - right
@@ -1117,7 +1124,7 @@ def compute_report(records, since=None, until=None, now=None):
                      target_seconds=ROLLBACK_TARGET_SECONDS, target=fmt_duration(ROLLBACK_TARGET_SECONDS))
 
     charts = [
-        bar_chart("Mean approval latency by tier (dashed: SLA of the tier)",
+        bar_chart("Mean approval latency by tier (red: SLA breached)",
                   [{"label": t["tier"], "value": t["mean_seconds"] or 0,
                     "text": "%s (n=%d, %d over SLA)" % (t["mean"], t["count"], t["breaches"]),
                     "fill": "#c0392b" if t["breaches"] else "#2e86c1"}

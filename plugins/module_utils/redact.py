@@ -90,7 +90,11 @@ def _qualified_key(lowered, pos):
 _ASSIGN_FOLLOW = ("\"", "'", "\\", " ", "\t", ":", "=")
 
 _NOT_WORD_BEFORE = r"(?<![A-Za-z0-9_])"
-_MASK_GROUP2 = (lambda m: m.group(1) + MASK)
+
+
+def _keep_group1(match):
+    """Keep the key or scheme (group 1), mask the rest of the match."""
+    return match.group(1) + MASK
 
 
 class _Rule(object):
@@ -188,29 +192,31 @@ _RULES = (
     # Authorization headers: keep the header name and scheme, mask the credentials.
     _Rule(("authorization",),
           r"(?i)(authorization(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?(?:(?:bearer|basic|token|digest|negotiate|"
-          r"apikey|sso-key|aws4-hmac-sha256)[ \t]+)?)(\[REDACTED\]|[^\s\"',;\\]+)", _MASK_GROUP2),
+          r"apikey|sso-key|aws4-hmac-sha256)[ \t]+)?)(\[REDACTED\]|[^\s\"',;\\]+)", _keep_group1),
     _Rule(("bearer",), r"(?i)" + _NOT_WORD_BEFORE + r"(bearer[ \t]+)(?=[A-Za-z\-._~+/]*[0-9])([A-Za-z0-9\-._~+/]{8,}=*)",
-          _MASK_GROUP2),
+          _keep_group1),
     _Rule(("basic",), r"(?i)" + _NOT_WORD_BEFORE + r"(basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])", _basic),
-    _Rule(("cookie",), r"(?i)(cookie[ \t]*:[ \t]*)(\S[^\n]*)", _MASK_GROUP2),
+    _Rule(("cookie",), r"(?i)(cookie[ \t]*:[ \t]*)(\S[^\n]*)", _keep_group1),
     # JSON Web Tokens (service-account tokens, OIDC id-tokens).
     _Scan(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", MASK),
     # Cloud and SaaS tokens with a recognisable prefix.
     _Scan(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])", MASK),
-    _Scan(r"gh(?:[pousr]_[A-Za-z0-9]{30,255}|ithub_pat_[A-Za-z0-9_]{22,255})", MASK),
+    _Scan(r"gh[pousr]_[A-Za-z0-9]{30,255}", MASK),
+    _Scan(r"github_pat_[A-Za-z0-9_]{22,255}", MASK),
     _Scan(r"gl(?:pat|rt|dt|ptt|oas|soat|cbt)-[A-Za-z0-9_\-]{20,}", MASK),
     _Scan(r"xox[abposr]-[A-Za-z0-9-]{10,}", MASK),
-    _Scan(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+", _MASK_GROUP2, bounded=False),
+    _Scan(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+", _keep_group1, bounded=False),
     _Scan(r"AIza[0-9A-Za-z_\-]{35}", MASK),
     _Scan(r"ya29\.[0-9A-Za-z_\-]{20,}", MASK),
     _Scan(r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}", MASK),
-    _Scan(r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", MASK),
+    _Rule(("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+          _NOT_WORD_BEFORE + r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", MASK),
     _Scan(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", MASK),
     # Credentials in URLs: scheme://user:password@host (user kept; redis://:password@host too).
     _Scan(r"://([^/\s:@\"']{0,256}):([^/\s@\"']{1,256})@", _url, bounded=False),
     # CLI flags: --password xyz / --db-password=xyz / --token abc.
     _Rule(("--",), r"(?i)(--(?:[a-z0-9]+-)*(?:password|passwd|token|secret|api-key|client-secret)(?:[ \t]+|=))"
-                   r"(?!-)(" + _VALUE + r")", _MASK_GROUP2),
+                   r"(?!-)(" + _VALUE + r")", _keep_group1),
     # Generic assignments: password=.., passwd: .., "token": "..", DB_PASSWORD=.., AccountKey=..;
     # connection strings (Password=..;) and kubeconfig fields (client-key-data:, token:, id-token:).
     _Rule(("password", "passwd", "passphrase", "pwd", "secret", "token", "credential", "credentials"),

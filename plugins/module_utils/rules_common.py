@@ -277,6 +277,15 @@ class PodContext(object):
     def condition(self, ctype):
         return self.conditions.get(ctype) or {}
 
+    @property
+    def scheduled(self):
+        """Bound to a node: nodeName, a True PodScheduled condition, or container states from a kubelet."""
+        if self.spec.get("nodeName"):
+            return True
+        if as_str(as_dict(self.conditions.get("PodScheduled")).get("status")) == "True":
+            return True
+        return any(c.state for c in self.containers)
+
 
 def event_ref(event, ctx=None):
     """Evidence source string for an event: 'event Reason xN (age)'."""

@@ -131,7 +131,7 @@ def _container(ctx, container):
         looping = waiting in ("CrashLoopBackOff", "RunContainerError") or container.terminated is not None
         if looping or (term is not None and _recent(ctx, term, _FLAP_SECONDS)):
             return _run_error(ctx, container, term)
-    if waiting == "CrashLoopBackOff":
+    if waiting in ("CrashLoopBackOff", "PostStartHookError", "PreStartHookError"):
         return _crash_loop(ctx, container, term, init)
     if container.terminated is not None:
         code = as_int(container.terminated.get("exitCode"))

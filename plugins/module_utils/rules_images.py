@@ -35,6 +35,8 @@ _SUBCAUSES = (
     ("invalid_name", re.compile(r"invalid reference format|couldn't parse image (?:reference|name)|"
                                 r"repository name must be lowercase|invalid image name", re.I)),
     ("never_pull", re.compile(r"pull policy of Never|ErrImageNeverPull", re.I)),
+    ("platform", re.compile(r"no match for platform in manifest|no matching manifest for|"
+                            r"image with reference .* was found but does not match the specified platform", re.I)),
     ("unauthorized", re.compile(r"unauthorized|authentication required|access denied|pull access denied|"
                                 r"\bdenied\b|\b401\b|\b403\b|forbidden|insufficient_scope|no basic auth credentials|"
                                 r"authorization failed|failed to authorize|invalid username/password|"
@@ -54,6 +56,7 @@ _EXPLAIN = {
     "tls": "the registry's TLS certificate is not trusted by the node (x509)",
     "invalid_name": "the image reference is not a valid name",
     "never_pull": "imagePullPolicy is Never and the image is not present on the node",
+    "platform": "the image has no variant for the node's OS/CPU architecture (no match for platform in manifest)",
     "unauthorized": "the registry denied the pull: the repository is private (missing or wrong "
                     "imagePullSecrets) or does not exist",
     "not_found": "the image repository or tag does not exist in the registry (manifest unknown)",

@@ -30,11 +30,12 @@ from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
     as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration, parse_ts, total_count,
 )
 
-_LOW_ON = re.compile(r"low on resource: ([\w.-]+)", re.I)
-_USING_OLD = re.compile(r"Container ([\w.-]+) was using ([\w.]+), which exceeds its request of ([\w.]+)", re.I)
-_USING_NEW = re.compile(r"Container ([\w.-]+) was using ([\w.]+), request is ([\w.]+)", re.I)
+_LOW_ON = re.compile(r"low on resource: ([\w-]+)", re.I)
+_Q = r"(\d+(?:\.\d+)?[A-Za-z]*)"
+_USING_OLD = re.compile(r"Container ([\w.-]+) was using " + _Q + r", which exceeds its request of " + _Q, re.I)
+_USING_NEW = re.compile(r"Container ([\w.-]+) was using " + _Q + r", request is " + _Q, re.I)
 _CONDITION = re.compile(r"node had condition: \[?([\w, ]+)\]?", re.I)
-_EPHEMERAL_TOTAL = re.compile(r"ephemeral local storage usage exceeds the total limit of containers ([\w.]+)", re.I)
+_EPHEMERAL_TOTAL = re.compile(r"ephemeral local storage usage exceeds the total limit of containers " + _Q, re.I)
 _EMPTYDIR = re.compile(r'Usage of EmptyDir volume "([^"]+)" exceeds the limit "([^"]+)"', re.I)
 _CONTAINER_EPH = re.compile(r'Container ([\w.-]+) exceeded its local ephemeral storage limit "([^"]+)"', re.I)
 _CNI_PLUGIN = re.compile(r'plugin type="([\w-]+)"|networkPlugin (\w+) failed|cni plugin (\w+)', re.I)
@@ -271,7 +272,7 @@ def _deadline(ctx):
 
 def _sandbox(ctx):
     events = ctx.events_for("FailedCreatePodSandBox")
-    if not events or not ctx.spec.get("nodeName") or ctx.meta.get("deletionTimestamp"):
+    if not events or not ctx.scheduled or ctx.meta.get("deletionTimestamp"):
         return None
     for container in ctx.containers:
         if container.running is not None or container.terminated is not None:

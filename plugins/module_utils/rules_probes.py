@@ -85,7 +85,8 @@ def _killed(ctx, container):
     kills = [e for e in ctx.container_events(container, "Killing") if _KILL_RE.search(as_str(e.get("message")))]
     looping = container.waiting_reason == "CrashLoopBackOff"
     if not kills:
-        return _liveness_fallback(ctx, container) if looping else None
+        return _unhealthy_restarts(ctx, container, looping) or (
+            _liveness_fallback(ctx, container) if looping else None)
     last = kills[-1]
     kind = _KILL_RE.search(as_str(last.get("message"))).group(1).lower()
     age = ctx.event_age(last)
@@ -117,6 +118,32 @@ def _killed(ctx, container):
                                                           "target": _target(probe_spec)},
                    evidence=evidence, container=container.name,
                    facts={"probe": kind, "probe_spec": probe_spec or {}})
+
+
+def _unhealthy_restarts(ctx, container, looping):
+    """Liveness failures plus kill-like exits, when the Killing event itself is missing (trimmed lists)."""
+    failures = probe_failures(ctx, container, "Liveness")
+    term = container.last_terminated or {}
+    if not failures or container.restarts < 1 or total_count(failures) < 3:
+        return None
+    code = as_int(term.get("exitCode"))
+    if as_str(term.get("reason")) in ("OOMKilled", "StartError", "ContainerCannotRun"):
+        return None
+    recent = looping or (ctx.term_age(term) is not None and ctx.term_age(term) <= _RECENT_KILL)
+    last_age = ctx.event_age(failures[-1])
+    if not recent or (last_age is not None and last_age > _RECENT_KILL and not looping):
+        return None
+    if code not in (None, 137, 143, 0, 2, 130) and term:
+        return None
+    probe_spec = probe(container, "liveness")
+    why = explain_probe(as_str(failures[-1].get("message")), probe_spec)
+    return finding("LivenessProbeFailure", "Container %s fails its liveness probe and keeps restarting" % container.name,
+                   "Container %s is restarted by its liveness probe: %s" % (container.name, why), 0.8,
+                   culprit={"container": container.name, "probe": "liveness", "target": _target(probe_spec)},
+                   evidence=[ev(event_ref(failures[-1], ctx), failures[-1].get("message")),
+                             ev(container.status_path, "restartCount=%d lastState=%s/%s" % (
+                                 container.restarts, term.get("reason"), code))],
+                   container=container.name, facts={"probe": "liveness", "probe_spec": probe_spec or {}})
 
 
 def _liveness_fallback(ctx, container):

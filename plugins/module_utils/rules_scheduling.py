@@ -139,6 +139,8 @@ def check(ctx):
         return []
     if ctx.meta.get("deletionTimestamp"):
         return []
+    if any(c.state for c in ctx.containers):
+        return []       # the kubelet reported container states: the pod was scheduled (nodeName just missing)
     scheduled = ctx.condition("PodScheduled")
     failed = ctx.events_for("FailedScheduling")
     messages = []

@@ -24,7 +24,7 @@ MOUNT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume", "Failed
 _VOLUME_RE = re.compile(r'for volume \\?"([^"\\]+)\\?"')
 _MISSING_OBJ = re.compile(r'\b(configmaps?|secrets?|persistentvolumeclaims?) \\?"([^"\\]+)\\?" not found', re.I)
 _UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
-_USED_BY = re.compile(r"already used by pods? ([^\s].*?)(?: on node ([\w.-]+))?\.?$", re.I)
+_USED_BY = re.compile(r"already used by pod(?:\(s\)|s)? ([^\s].*?)(?: on node ([\w.-]+))?\.?$", re.I)
 _FRESH_SECONDS = 90
 
 
@@ -58,7 +58,7 @@ def _specificity(message):
 
 
 def check(ctx):
-    if not ctx.spec.get("nodeName") or not _not_started(ctx) or ctx.meta.get("deletionTimestamp"):
+    if not ctx.scheduled or not _not_started(ctx) or ctx.meta.get("deletionTimestamp"):
         return []
     events = [e for e in ctx.events_for(*MOUNT_REASONS) if as_str(e.get("message"))]
     if not events:

@@ -187,6 +187,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import cluster_from_module, execute, utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
 
 try:
@@ -223,7 +224,10 @@ def main():
         "poll_interval": params["poll_interval"],
         "rollback_on_failure": params["rollback_on_failure"],
     }
-    cluster = cluster_from_module(module)
+    try:
+        cluster = cluster_from_module(module)
+    except AiopsError as exc:
+        module.fail_json(msg=str(exc), changed=False, aiops=marker)
     changed, operation, diff = execute(cluster, params["plan"], params["approval"], options, utcnow)
     operation = redact_obj(operation)
     result = {"changed": changed, "operation": operation, "aiops": marker}

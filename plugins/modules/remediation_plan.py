@@ -181,10 +181,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
     ActionError,
     cluster_from_module,
-    http_status,
     target_path,
     utcnow,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.plan import PlanError, build_plan, rebind, select_remediation
 
 try:
@@ -217,20 +217,13 @@ def main():
         proposal = select_remediation(params["diagnosis"], params["remediation"], params["action"])
         cluster = cluster_from_module(module)
         target = proposal.get("target") or {}
-        try:
-            current = cluster.get(target_path(target))
-        except ActionError:
-            raise
-        except Exception as exc:  # transport errors carry one line already
-            raise PlanError("Cannot read %s %s/%s: %s" % (target.get("kind"), target.get("namespace") or "",
-                                                          target.get("name"), str(exc).splitlines()[0] if str(exc)
-                                                          else "HTTP %s" % http_status(exc)))
+        current = cluster.get(target_path(target))
         plan = build_plan(params["diagnosis"], current, utcnow(), remediation=params["remediation"],
                           action=params["action"], policy=params["policy"])
         result = {"changed": False, "plan": plan, "aiops": marker}
         if params["params_override"]:
             result["conditional_plan"] = rebind(plan, params["params_override"])
-    except (PlanError, ActionError) as exc:
+    except (PlanError, ActionError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
     module.exit_json(**result)
 

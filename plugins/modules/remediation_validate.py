@@ -99,6 +99,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
     ActionError,
     cluster_from_module,
@@ -151,7 +152,7 @@ def main():
         cluster = cluster_from_module(module)
         validation = followup_validation(cluster, record, params["validation_window"], params["poll_interval"],
                                          utcnow)
-    except ActionError as exc:
+    except (ActionError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
     validation["checkpoint_seconds"] = params["min_age"]
     validation["operation_age_seconds"] = round(age, 1)

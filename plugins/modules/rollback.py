@@ -76,6 +76,7 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
     ActionError,
     cluster_from_module,
@@ -105,7 +106,7 @@ def main():
         record = opstore.load(directory, op_id)
         cluster = cluster_from_module(module)
         changed, result = rollback_operation(cluster, record, utcnow, check_mode=module.check_mode)
-    except (opstore.OpStoreError, ActionError) as exc:
+    except (opstore.OpStoreError, ActionError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
     except Exception as exc:  # transport errors: one line, never a traceback
         module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, str(exc).splitlines()[0] if str(exc)

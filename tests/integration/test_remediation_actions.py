@@ -11,8 +11,6 @@ import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import yaml
@@ -25,6 +23,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
     rollback_operation,
     utcnow,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig
 from ansible_collections.aiops.k8s.plugins.module_utils.plan import build_plan
 
 pytestmark = pytest.mark.integration
@@ -35,38 +34,9 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 DEP = "/apis/apps/v1/namespaces/shop/deployments/web"
 
 
-class HttpError(Exception):
-    def __init__(self, status, message):
-        super(HttpError, self).__init__("HTTP %d: %s" % (status, message))
-        self.status = status
-
-
-class HttpTransport(object):
-    """Minimal stdlib client with the shared transport's request_json signature (real HTTP, bearer token)."""
-
-    def __init__(self, api):
-        self.url = api.url
-        self.token = api.token
-
-    def request_json(self, method, path, query=None, body=None, content_type=None):
-        url = self.url + path
-        if query:
-            url += "?" + "&".join("%s=%s" % (k, urllib.request.quote(str(v), safe="")) for k, v in query.items())
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", "Bearer %s" % self.token)
-        if data is not None:
-            request.add_header("Content-Type", content_type or "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as err:
-            payload = err.read()
-            try:
-                message = json.loads(payload).get("message")
-            except ValueError:
-                message = payload.decode("utf-8", "replace")
-            raise HttpError(err.code, message)
+def HttpTransport(api):
+    """The collection's own transport (kubernetes ApiClient over real HTTP) from the emulator's kubeconfig."""
+    return transport_from_kubeconfig(api.kubeconfig)
 
 
 # ------------------------------------------------------------------ seed objects

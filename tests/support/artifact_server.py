@@ -58,16 +58,108 @@ def kubectl_ai_script(version):
             "echo 'kubectl-ai stand-in'\n") % version
 
 
+HELM_STANDIN = r"""#!/usr/bin/env python3
+# helm stand-in (test archive): keeps releases as JSON files under $HELM_STANDIN_STATE and appends
+# every argv to $HELM_STANDIN_LOG, enough for kubernetes.core.helm's install/upgrade/uninstall flow.
+import json, os, shlex, sys
+VERSION = "%s"
+args = sys.argv[1:]
+log = os.environ.get("HELM_STANDIN_LOG")
+if log:
+    with open(log, "a") as handle:
+        handle.write(json.dumps(args) + "\n")
+state = os.environ.get("HELM_STANDIN_STATE") or os.path.expanduser("~/.helm-standin")
+os.makedirs(state, exist_ok=True)
+
+def opt(names):
+    for i, a in enumerate(args):
+        for n in names:
+            if a == n and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(n + "="):
+                return a.split("=", 1)[1]
+    return None
+
+def positional():
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in ("-n", "--namespace", "--version", "-f", "--values", "--timeout", "--filter", "--kubeconfig", "--kube-context"):
+            skip = True
+            continue
+        if not a.startswith("-"):
+            out.append(a.strip("'"))
+    return out
+
+def release_file(name):
+    return os.path.join(state, name + ".json")
+
+cmd = args[:1]
+if cmd == ["version"]:
+    if "--short" in args:
+        print("v%%s+gstandin" %% VERSION)
+    else:
+        print('version.BuildInfo{Version:"v%%s", GitCommit:"standin", GitTreeState:"clean", GoVersion:"go1.22"}' %% VERSION)
+elif args[:2] == ["plugin", "list"]:
+    print("NAME\tVERSION\tDESCRIPTION")
+elif args[:2] == ["show", "chart"]:
+    ref = positional()[2]
+    version = opt(["--version"]) or "0.0.0"
+    print("apiVersion: v2\nname: %%s\nversion: %%s\nappVersion: %%s" %% (ref.rstrip("/").split("/")[-1], version, version))
+elif cmd == ["list"]:
+    name = opt(["--filter"])
+    releases = []
+    for fname in sorted(os.listdir(state)):
+        with open(os.path.join(state, fname)) as handle:
+            rel = json.load(handle)
+        if name is None or rel["name"] == name:
+            releases.append(dict((k, v) for k, v in rel.items() if k != "values"))
+    print(json.dumps(releases))
+elif args[:2] == ["get", "values"]:
+    name = positional()[-1]
+    if not os.path.exists(release_file(name)):
+        sys.stderr.write("Error: release: not found\n")
+        sys.exit(1)
+    with open(release_file(name)) as handle:
+        values = json.load(handle)["values"]
+    print(json.dumps(values) if values else "null")
+elif cmd == ["upgrade"] or cmd == ["install"]:
+    pos = positional()
+    name, ref = pos[1], pos[2]
+    version = opt(["--version"]) or "0.0.0"
+    values = {}
+    for i, a in enumerate(args):
+        path = None
+        if a.startswith("-f=") or a.startswith("--values="):
+            path = a.split("=", 1)[1]
+        elif a in ("-f", "--values") and i + 1 < len(args):
+            path = args[i + 1]
+        if path:
+            import yaml
+            with open(path) as handle:
+                values.update(yaml.safe_load(handle) or {})
+    chart = ref.rstrip("/").split("/")[-1]
+    with open(release_file(name), "w") as handle:
+        json.dump({"name": name, "namespace": opt(["-n", "--namespace"]) or "default", "revision": "1",
+                   "status": "deployed", "chart": "%%s-%%s" %% (chart, version), "app_version": version,
+                   "values": values}, handle)
+    print("Release \"%%s\" has been upgraded. Happy Helming!" %% name)
+elif cmd == ["uninstall"]:
+    name = positional()[-1]
+    if os.path.exists(release_file(name)):
+        os.remove(release_file(name))
+    print('release "%%s" uninstalled' %% name)
+else:
+    sys.stderr.write("helm stand-in: unsupported %%s\n" %% " ".join(shlex.quote(a) for a in args))
+    sys.exit(1)
+"""
+
+
 def helm_script(version):
-    """A helm stand-in: prints its version and appends its argv to $HELM_STANDIN_LOG."""
-    return ("#!/bin/sh\n"
-            "if [ -n \"$HELM_STANDIN_LOG\" ]; then printf '%%s\\n' \"$*\" >> \"$HELM_STANDIN_LOG\"; fi\n"
-            "case \"$1\" in\n"
-            "  version) echo 'v%s+gtest'; exit 0;;\n"
-            "  list) echo '[]'; exit 0;;\n"
-            "  status) echo 'Error: release: not found' >&2; exit 1;;\n"
-            "esac\n"
-            "exit 0\n") % version
+    """A helm stand-in that reports ``version``, records argv and keeps release state in files."""
+    return HELM_STANDIN % version
 
 
 def current_os_arch():

@@ -1,7 +1,8 @@
 """pytest plugin: a fresh Kubernetes API emulator per test (``kube_api``) or per module.
 
-Loaded by tests/conftest.py. The emulator runs in-process on 127.0.0.1 with a bearer token, so
-clients authenticate exactly as they would against a real cluster (the kubeconfig carries it).
+Loaded by tests/conftest.py. The emulator runs in-process on 127.0.0.1. The kubeconfig carries a
+bearer token; the emulator only enforces it after ``kube_api.require_auth()``, because kubectl
+(client-go) refuses to send tokens over plain HTTP.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ class KubeApi(object):
         self.emulator = emulator
         self.url = emulator.url
         self.kubeconfig = kubeconfig
-        self.token = emulator.token
+        self.token = TOKEN
+
+    def require_auth(self, required=True):
+        """Enforce the kubeconfig's bearer token (401 without it); kubectl cannot authenticate then."""
+        self.emulator.token = TOKEN if required else None
 
     # -- requests ---------------------------------------------------------------------------
     @property
@@ -157,9 +162,19 @@ class KubeApi(object):
 
 
 def ansible_environment(kubeconfig, extra=None):
-    """Environment for an ansible-playbook subprocess that talks to the emulator."""
+    """Environment for an ansible-playbook subprocess that talks to the emulator.
+
+    ANSIBLE_INVENTORY names a real file: ansible-core 2.19 splits the ``localhost,`` host list of
+    ansible.cfg as a path list, and the empty element makes it run every executable in the repo
+    root's subdirectories as inventory scripts.
+    """
+    inventory = os.path.join(os.path.dirname(os.path.abspath(kubeconfig)), "inventory.ini")
+    if not os.path.exists(inventory):
+        with open(inventory, "w") as handle:
+            handle.write("localhost ansible_connection=local\n")
     env = dict(os.environ)
     env.update({
+        "ANSIBLE_INVENTORY": inventory,
         "K8S_AUTH_KUBECONFIG": kubeconfig,
         "KUBECONFIG": kubeconfig,
         "ANSIBLE_CONFIG": os.path.join(REPO_ROOT, "ansible.cfg"),
@@ -178,9 +193,9 @@ def ansible_environment(kubeconfig, extra=None):
 
 
 def _start(directory):
-    emulator = KubeEmulator(port=0, token=TOKEN).start()
+    emulator = KubeEmulator(port=0).start()
     clear_discovery_caches(emulator.url)
-    kubeconfig = emulator.write_kubeconfig(os.path.join(str(directory), "kubeconfig"))
+    kubeconfig = emulator.write_kubeconfig(os.path.join(str(directory), "kubeconfig"), token=TOKEN)
     return emulator, KubeApi(emulator, kubeconfig)
 
 

@@ -19,6 +19,9 @@ Test controls live under ``/_emulator/`` (no auth, never recorded as API request
 ``POST state`` (bulk load ``{"objects": [...], "logs": [...]}``), ``POST faults`` /
 ``DELETE faults`` (inject 401/403/500... for a method + path regex, ``times`` N).
 
+Auth: with ``token=...`` every API request needs ``Authorization: Bearer <token>`` (else 401).
+kubectl/client-go never sends a bearer token over plain HTTP, so kubectl needs auth off.
+
 Known limits (it is not a cluster):
 - No controllers, scheduler or kubelet: nothing reconciles. Tests create the Deployment ->
   ReplicaSet -> Pod chain with ownerReferences themselves and write status through the status
@@ -621,9 +624,14 @@ class KubeEmulator(object):
     def url(self):
         return "http://%s:%d" % (self.host, self.port)
 
-    def kubeconfig(self, namespace="default"):
-        """A kubeconfig document (dict) pointing at this emulator."""
-        user = {"token": self.token} if self.token else {}
+    def kubeconfig(self, namespace="default", token=None):
+        """A kubeconfig document (dict) pointing at this emulator.
+
+        kubectl (client-go) never sends a bearer token over plain HTTP, so a kubectl-driven test
+        must run with auth off; the Python client does send it.
+        """
+        token = token or self.token
+        user = {"token": token} if token else {}
         return {
             "apiVersion": "v1", "kind": "Config", "current-context": "emulator", "preferences": {},
             "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
@@ -632,9 +640,9 @@ class KubeEmulator(object):
                                                           "namespace": namespace}}],
         }
 
-    def write_kubeconfig(self, path, namespace="default"):
+    def write_kubeconfig(self, path, namespace="default", token=None):
         with open(path, "w") as handle:
-            json.dump(self.kubeconfig(namespace), handle, indent=2)
+            json.dump(self.kubeconfig(namespace, token), handle, indent=2)
         os.chmod(path, 0o600)
         return path
 
@@ -1076,19 +1084,24 @@ class KubeEmulator(object):
             text = self._logs.get((ns, name, container, previous))
             status = pod.get("status") or {}
         if text is None:
-            # pkg/kubelet/kubelet_pods.go validateContainerLogStatus
+            # pkg/kubelet/kubelet_pods.go validateContainerLogStatus: without a current log the kubelet
+            # serves the last terminated container's log, or explains why there is none.
             if previous:
                 raise ApiError(400, 'previous terminated container "%s" in pod "%s" not found' % (container, name))
-            waiting = None
-            for item in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
-                if item.get("name") == container:
-                    waiting = (item.get("state") or {}).get("waiting")
-            if waiting is not None:
-                reason = waiting.get("reason") or "ContainerCreating"
+            text = self._logs.get((ns, name, container, True))
+            item = next((c for c in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses")
+                                                                               or []) if c.get("name") == container), {})
+            state = item.get("state") or {}
+            terminated_before = bool((item.get("lastState") or {}).get("terminated"))
+            if "running" in state or "terminated" in state or terminated_before:
+                text = text if ("terminated" in state or terminated_before) and text is not None else ""
+            elif "waiting" in state:
+                reason = state["waiting"].get("reason") or "ContainerCreating"
                 detail = {"ErrImagePull": "image can't be pulled",
                           "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
                 raise ApiError(400, 'container "%s" in pod "%s" is waiting to start: %s' % (container, name, detail))
-            text = ""
+            else:
+                text = ""
         if query.get("tailLines"):
             tail = int(query["tailLines"])
             lines = text.splitlines(True)

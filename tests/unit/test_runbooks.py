@@ -7,8 +7,14 @@ work, tiers and actions are ones the collection actually knows), not the prose.
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
+import os
 import pathlib
 import re
+import shlex
+import shutil
+import subprocess
 
 import pytest
 
@@ -119,16 +125,25 @@ def test_runbook_length_fits_a_3am_read(category):
 def test_fix_table_uses_known_actions_and_tiers(category):
     header, rows = _fix_rows(category)
     lowered = [h.lower() for h in header]
-    assert lowered[:4] == ["cause", "fix", "action", "tier"], header
+    assert lowered == ["cause", "fix", "action", "tier", "proposed"], header
     assert rows, "%s has no fix rows" % category
     for row in rows:
         assert len(row) == len(header), "malformed row in %s: %s" % (category, row)
+        assert all(row), "empty cell in %s: %s" % (category, row)
+        assert row[4] in ("yes", "no"), "%s: Proposed must be yes or no, not %r" % (category, row[4])
         action, tier = _code(row[2]), _code(row[3])
         assert action in categories.ACTIONS, "%s: unknown action %r" % (category, action)
         assert tier in categories.RISK_TIERS, "%s: unknown tier %r" % (category, tier)
         assert categories.tier_rank(tier) >= categories.tier_rank(ACTION_MIN_TIER[action]), (
             "%s: %s at tier %s is below the documented floor %s"
             % (category, action, tier, ACTION_MIN_TIER[action]))
+
+
+def test_documented_floors_match_the_planner():
+    """The floors this test enforces on the runbooks are the ones the planner enforces on plans."""
+    plan = pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.plan")
+    expected = dict(plan.ACTION_MIN_TIER, manual="trivial")
+    assert ACTION_MIN_TIER == expected
 
 
 @pytest.mark.parametrize("category", categories.CATEGORIES)
@@ -195,8 +210,105 @@ def test_index_states_every_tier_and_the_rules():
 
 def test_table_parser_rejects_unknown_values():
     """Guard the guard: the parser really reads actions and tiers out of a table."""
-    body = "\n| Cause | Fix | Action | Tier |\n| --- | --- | --- | --- |\n| x | y | `nuke` | `huge` |\n"
+    body = ("\n| Cause | Fix | Action | Tier | Proposed |\n| --- | --- | --- | --- | --- |\n"
+            "| x | y | `nuke` | `huge` | no |\n\nafter the table\n| not | a row |\n")
     header, rows = _table_rows(body)
-    assert header == ["Cause", "Fix", "Action", "Tier"]
+    assert header == ["Cause", "Fix", "Action", "Tier", "Proposed"]
+    assert len(rows) == 1
     assert _code(rows[0][2]) == "nuke" and _code(rows[0][2]) not in categories.ACTIONS
     assert _code(rows[0][3]) not in categories.RISK_TIERS
+
+
+# -- the kubectl commands in the runbooks must be valid kubectl ------------------------------------
+
+KUBECTL = shutil.which("kubectl")
+PLACEHOLDERS = {"ns": "shop", "pod": "web-1", "container": "app", "c": "app", "node": "node-1", "name": "web"}
+USAGE_ERROR = re.compile(r"unknown (?:shorthand )?flag|unknown command|for usage|flag needs an argument|"
+                         r"invalid argument|error parsing|unterminated", re.I)
+
+
+def _kubectl_lines():
+    for path in _all_markdown():
+        for block in re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), re.S):
+            for line in block.splitlines():
+                if line.strip().startswith("kubectl "):
+                    yield path.name, line.strip()
+
+
+def _argv(line):
+    """The kubectl part of a shell line (up to the first pipe), placeholders filled in."""
+    line = re.sub(r"<([a-z-]+)>", lambda m: PLACEHOLDERS.get(m.group(1), "x"), line)
+    lexer = shlex.shlex(line, posix=True, punctuation_chars="|;&")
+    lexer.whitespace_split = True
+    argv = []
+    for token in lexer:
+        if token in ("|", "||", ";", "&&", "&"):
+            break
+        argv.append(token)
+    return argv
+
+
+def _output_template(argv):
+    for index, arg in enumerate(argv):
+        value = None
+        if arg == "-o" and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith("--output="):
+            value = arg.split("=", 1)[1]
+        if value and value.startswith(("jsonpath", "go-template")):
+            return value
+    return None
+
+
+def _check_line(name, line, env, pod_file):
+    """Problems kubectl itself reports for one runbook line, without any cluster.
+
+    Flags are parsed before kubectl connects, so an unreachable server still reveals usage errors;
+    output templates are checked by rendering them locally (`label --local`) on a sample pod.
+    """
+    argv = _argv(line)
+    problems = []
+    run = subprocess.run([KUBECTL, "--server=http://127.0.0.1:1", "--request-timeout=1s"] + argv[1:],
+                         capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    if USAGE_ERROR.search(run.stderr):
+        problems.append("%s: %s -> %s" % (name, line, run.stderr.strip().splitlines()[0]))
+    template = _output_template(argv)
+    if template:
+        run = subprocess.run([KUBECTL, "label", "-f", pod_file, "checked=yes", "--local", "-o", template],
+                             capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+        if run.returncode:
+            problems.append("%s: %s -> %s" % (name, template, run.stderr.strip()[:200]))
+    return problems
+
+
+@pytest.fixture(scope="module")
+def offline_kubectl(tmp_path_factory):
+    if not KUBECTL:
+        pytest.skip("kubectl is not installed")
+    tmp = tmp_path_factory.mktemp("kubectl")
+    (tmp / "kubeconfig").write_text("")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"},
+           "spec": {"containers": [{"name": "app", "image": "registry.example.com/shop/web:1.4.2"}]},
+           "status": {"phase": "Running"}}
+    (tmp / "pod.json").write_text(json.dumps(pod))
+    return dict(os.environ, KUBECONFIG=str(tmp / "kubeconfig")), str(tmp / "pod.json")
+
+
+def test_kubectl_commands_parse(offline_kubectl):
+    env, pod_file = offline_kubectl
+    lines = list(_kubectl_lines())
+    assert len(lines) > 100, "expected the runbooks to carry their diagnosis commands"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = pool.map(lambda item: _check_line(item[0], item[1], env, pod_file), lines)
+    problems = [problem for result in results for problem in result]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("line", [
+    "kubectl -n <ns> logs <pod> --previos",
+    "kubectl -n <ns> get pod <pod> -o jsonpath='{.spec.containers[*.name}'",
+])
+def test_kubectl_check_catches_mistakes(offline_kubectl, line):
+    """Guard the guard: a misspelt flag and a broken jsonpath are reported."""
+    env, pod_file = offline_kubectl
+    assert _check_line("example.md", line, env, pod_file)
