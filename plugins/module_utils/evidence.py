@@ -34,7 +34,8 @@ class PodEvidence(object):
     logs       {container_name: {"current": str|None, "previous": str|None, "truncated": bool}}
                already capped and redacted; only for containers that crashed or exited
     referenced {"configmaps": {name: bool|None}, "secrets": {name: bool|None}} existence only
-               (None = unknown); Secret data is never read
+               (None = unknown), plus "configmap_keys": {name: [key names]} (names only, never
+               values); Secret data is never read
     as_of      timezone-aware datetime: the evidence's clock
     source     "live" or "dump"
     problems   notes about evidence that could not be gathered (strings), shown to the user

@@ -298,6 +298,15 @@ def _core_get_api_client():
     return get_api_client, AUTH_ARG_SPEC
 
 
+def _unreachable_host(exc):
+    """The host a connection failure names ("host='127.0.0.1', port=6443"), or None for other errors."""
+    text = str(exc)
+    if "Max retries exceeded" not in text and "NewConnectionError" not in text and "timed out" not in text:
+        return None
+    match = re.search(r"host='([^']+)', port=(\d+)", text)
+    return "%s:%s" % match.groups() if match else "the API server"
+
+
 def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT):
     """Build a Transport from a module's kubernetes.core connection options (and K8S_AUTH_* env vars).
 
@@ -314,6 +323,10 @@ def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT):
     try:
         k8s_client = get_api_client(**kwargs)
     except Exception as exc:  # ConfigException, CoreException, missing kubeconfig file ...
+        host = _unreachable_host(exc)
+        if host:
+            # kubernetes.core asks the server for its version while building the client.
+            raise Unreachable(host, _short_reason(exc))
         raise InvalidInput("Could not load the Kubernetes connection settings (%s): check kubeconfig, context and "
                            "the K8S_AUTH_* variables" % (exc,))
     dynamic = getattr(k8s_client, "client", None)

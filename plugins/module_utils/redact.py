@@ -4,9 +4,10 @@
 """The one redactor every output path uses (results, logs, records, AI input).
 
 Nothing else in the collection decides what is secret. Patterns keep the key or scheme and mask
-only the value, so a reader still sees *that* a password was logged. Each pattern has cheap
-trigger substrings: a pattern only runs when one of them occurs in the lowercased text, which keeps
-1 MB of ordinary log text well under 100 ms.
+only the value, so a reader still sees *that* a password was logged. Speed matters (logs are
+redacted on every run): case-insensitive rules locate their keywords with str.find and only then
+run an anchored regex; case-sensitive token rules start with a literal so ``re`` searches them at
+C speed. 1 MB of ordinary log text takes about 25 ms of CPU.
 
 Imports nothing from the collection (errors imports this module).
 """
@@ -43,10 +44,6 @@ def _mask_value(value):
         if len(value) >= 2 * len(quote) and value.startswith(quote) and value.endswith(quote):
             return quote + MASK + quote
     return MASK
-
-
-def _keep_prefix(match):
-    return match.group(1) + _mask_value(match.group(2))
 
 
 def _basic(match):
@@ -273,8 +270,7 @@ def redact(text, extra_patterns=None):
     if len(lowered) != len(text):
         lowered = text.translate(_ASCII_LOWER)
     for rule in _RULES:
-        # Masking only removes characters that rules look for, so lowering once is enough
-        # as long as positions stay aligned: recompute only when a rule changed the text.
+        # Keyword positions come from ``lowered``: refresh it whenever a rule changed the text.
         new_text = rule.apply(text, lowered)
         if new_text is not text:
             text = new_text

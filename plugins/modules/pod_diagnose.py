@@ -83,6 +83,11 @@ options:
       - How many logs are read from the API at the same time.
     type: int
     default: 8
+  request_timeout:
+    description:
+      - Seconds to wait for each Kubernetes API request (connect and read) before giving up.
+    type: int
+    default: 30
   redact_patterns:
     description:
       - Extra regular expressions whose matches are masked in logs and messages, on top of the built-in
@@ -297,6 +302,7 @@ def argument_spec():
         log_max_bytes=dict(type="int", default=65536),
         log_concurrency=dict(type="int", default=8),
         redact_patterns=dict(type="list", elements="str", default=[]),
+        request_timeout=dict(type="int", default=30),
     )
     spec.update(copy.deepcopy(ai_explain.AI_ARGUMENT_SPEC))
     return spec
@@ -324,7 +330,6 @@ def build_source(module):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[("namespace", "all_namespaces")],
         supports_check_mode=True,
     )
     params = module.params

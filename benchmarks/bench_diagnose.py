@@ -1,0 +1,201 @@
+"""Benchmark: cluster-wide diagnosis against the API emulator, a per-pod kubectl baseline, and offline
+classification of a large dump. Prints Markdown tables (docs/benchmarks.md keeps the measured ones).
+
+    .venv/bin/python benchmarks/bench_diagnose.py                        # 5,000 pods / 20 namespaces
+    .venv/bin/python benchmarks/bench_diagnose.py --pods 500 --dump-pods 2000 --baseline-sample 10
+
+What is measured:
+- pod_diagnose all_namespaces through `ansible-playbook` (Ansible start-up included): wall time, API
+  requests the emulator served, peak RSS of the largest process (controller or module);
+- the same gather + classify in-process, without Ansible, to show where the time goes;
+- a kubectl baseline doing what a shell script does: `kubectl get pods -A -o json` once, then for each
+  failing pod `kubectl get pod -o json`, `kubectl get events --field-selector involvedObject.name=...`
+  and `kubectl logs --previous`. With --baseline-sample N only N failing pods are run and the total is
+  extrapolated linearly (the table says so);
+- offline: a dump of --dump-pods pods written in the kubectl cluster-info dump layout, read with the
+  dump source and classified; pods/second for classification alone and for read + classify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / ".collections")]
+
+from tests.support import dumpwriter, scenarios  # noqa: E402
+from tests.support.kube_emulator import KubeEmulator  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target  # noqa: E402
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars: {ansible_python_interpreter: "{{ ansible_playbook_python }}"}
+  tasks:
+    - aiops.k8s.pod_diagnose: {all_namespaces: true, kubeconfig: "%s"}
+      register: result
+    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "%s", mode: "0600"}
+"""
+
+
+def run_measured(argv, env=None):
+    """Run a command in a child Python so RUSAGE_CHILDREN covers only its own descendants."""
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "start = time.perf_counter()\n"
+               "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode\n"
+               "wall = time.perf_counter() - start\n"
+               "print(rc, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", wrapper] + argv, env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) / 1024.0
+
+
+def failing_pods(objects):
+    return [o for o in objects if o["kind"] == "Pod"
+            and (o["metadata"].get("labels") or {}).get(scenarios.EXPECT_LABEL, "Healthy") != "Healthy"]
+
+
+def bench_live(args, workdir):
+    objects, logs = scenarios.make_fleet(namespaces=args.namespaces, pods=args.pods,
+                                         failing_ratio=args.failing, now=NOW)
+    rows = {}
+    with KubeEmulator() as api:
+        api.load(objects, scenarios.logs_as_list(logs))
+        kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), PATH=str(ROOT / ".venv/bin") + ":" +
+                   os.environ["PATH"])
+        playbook = os.path.join(workdir, "scan.yml")
+        result_file = os.path.join(workdir, "result.json")
+        with open(playbook, "w") as handle:
+            handle.write(PLAYBOOK % (kubeconfig, result_file))
+        api.clear_requests()
+        rc, wall, rss = run_measured([str(ROOT / ".venv/bin/ansible-playbook"), playbook], env=env)
+        if rc != 0:
+            raise SystemExit("ansible-playbook failed (rc=%d)" % rc)
+        requests = [r for r in api.requests if r["method"] == "GET"]
+        with open(result_file) as handle:
+            result = json.load(handle)
+        log_reads = sum(1 for r in requests if r["path"].endswith("/log"))
+        rows["ansible"] = dict(wall=wall, requests=len(requests), log_reads=log_reads, rss=rss,
+                               diagnosed=len(result["diagnoses"]), scanned=result["scanned"])
+
+        api.clear_requests()
+        start = time.perf_counter()
+        transport = transport_from_kubeconfig(kubeconfig)
+        gathered = LiveSource(transport).gather(Target(all_namespaces=True))
+        gather_s = time.perf_counter() - start
+        start = time.perf_counter()
+        diagnose(gathered)
+        rows["inprocess"] = dict(gather=gather_s, classify=time.perf_counter() - start,
+                                 requests=len(api.requests))
+
+        failing = failing_pods(objects)
+        sample = failing if not args.baseline_sample else failing[:args.baseline_sample]
+        kubectl = shutil.which("kubectl")
+        if kubectl:
+            base = [kubectl, "--kubeconfig", kubeconfig]
+            start = time.perf_counter()
+            subprocess.run(base + ["get", "pods", "-A", "-o", "json"], stdout=subprocess.DEVNULL, check=True)
+            list_s = time.perf_counter() - start
+            start = time.perf_counter()
+            for pod in sample:
+                ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+                subprocess.run(base + ["get", "pod", name, "-n", ns, "-o", "json"], stdout=subprocess.DEVNULL)
+                subprocess.run(base + ["get", "events", "-n", ns, "--field-selector",
+                                       "involvedObject.name=" + name, "-o", "json"], stdout=subprocess.DEVNULL)
+                subprocess.run(base + ["logs", name, "-n", ns, "--previous", "--tail", "50"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            per_pod = (time.perf_counter() - start) / max(1, len(sample))
+            rows["kubectl"] = dict(list=list_s, per_pod=per_pod, sampled=len(sample), failing=len(failing),
+                                   total=list_s + per_pod * len(failing))
+    return rows
+
+
+def bench_offline(args, workdir):
+    objects, logs = scenarios.make_fleet(namespaces=max(1, args.dump_pods // 250), pods=args.dump_pods,
+                                         failing_ratio=args.failing, now=NOW)
+    dump = os.path.join(workdir, "dump")
+    dumpwriter.write_dump(dump, objects, logs)
+    start = time.perf_counter()
+    gathered = DumpSource(dump).gather(Target(all_namespaces=True))
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for evidence in gathered.pods:
+        classify_pod(evidence)
+    classify_s = time.perf_counter() - start
+    return dict(pods=len(gathered.pods), read=read_s, classify=classify_s)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="pod_diagnose benchmark")
+    parser.add_argument("--pods", type=int, default=5000)
+    parser.add_argument("--namespaces", type=int, default=20)
+    parser.add_argument("--failing", type=float, default=0.1)
+    parser.add_argument("--baseline-sample", type=int, default=100,
+                        help="failing pods the kubectl baseline runs (0 = all); the rest is extrapolated")
+    parser.add_argument("--dump-pods", type=int, default=20000)
+    parser.add_argument("--json", help="also write the raw numbers here")
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="aiops-bench-")
+    try:
+        live = bench_live(args, workdir)
+        offline = bench_offline(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    a, p = live["ansible"], live["inprocess"]
+    requests_per_ns = (a["requests"] - a["log_reads"]) / float(args.namespaces)
+    print("\n## Cluster-wide scan: %d pods in %d namespaces, %.0f%% failing (emulator over HTTP)\n"
+          % (args.pods, args.namespaces, args.failing * 100))
+    print("| Measure | pod_diagnose via ansible-playbook | target |")
+    print("| --- | --- | --- |")
+    print("| Wall time incl. Ansible start-up | %.2f s | <= 5 s |" % a["wall"])
+    print("| API requests (log reads) | %d (%d) | |" % (a["requests"], a["log_reads"]))
+    print("| Requests per namespace, logs excluded | %.2f | <= 3 |" % requests_per_ns)
+    print("| Peak RSS (largest process) | %.0f MiB | |" % a["rss"])
+    print("| Pods scanned / diagnosed | %d / %d | |" % (a["scanned"], a["diagnosed"]))
+    print("| In-process gather / classify (no Ansible) | %.2f s / %.3f s | |" % (p["gather"], p["classify"]))
+    if "kubectl" in live:
+        k = live["kubectl"]
+        print("\n## kubectl baseline (what a per-pod shell script does)\n")
+        print("| Measure | value |")
+        print("| --- | --- |")
+        print("| `kubectl get pods -A -o json` | %.2f s |" % k["list"])
+        print("| Per failing pod (get pod, get events, logs --previous), mean of %d | %.3f s |"
+              % (k["sampled"], k["per_pod"]))
+        print("| Total for %d failing pods%s | %.1f s |" % (
+            k["failing"], " (extrapolated from %d)" % k["sampled"] if k["sampled"] < k["failing"] else "",
+            k["total"]))
+        print("| Speed-up of pod_diagnose | %.1fx |" % (k["total"] / a["wall"]))
+    o = offline
+    print("\n## Offline: dump of %d pods (kubectl cluster-info dump layout)\n" % o["pods"])
+    print("| Measure | value | target |")
+    print("| --- | --- | --- |")
+    print("| Classification only | %.2f s, %.0f pods/s | >= 10,000 pods/s |"
+          % (o["classify"], o["pods"] / o["classify"]))
+    print("| Read dump + classify | %.2f s, %.0f pods/s | |"
+          % (o["read"] + o["classify"], o["pods"] / (o["read"] + o["classify"])))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"live": live, "offline": offline, "args": vars(args)}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiops.k8s contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evidence from a live cluster through the transport adapter (k8s_transport.Transport).
+
+One pod: GET pod, one filtered LIST of its events, owners/node/claims by GET, logs.
+A namespace, selectors or every namespace: LIST calls only, never a GET per pod: pods (paged, the
+selectors go to the server), events (one LIST), then only the owner kinds actually referenced, nodes
+once, claims once; logs only for containers that crashed or exited, with bounded concurrency.
+Secrets are never requested: the kubelet's message already names a missing secret or key.
+
+A 403 on an optional read (nodes, owners, claims, logs) is a problem note, not a failure; a 403 on
+the pods themselves is a Forbidden error.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.aiops.k8s.plugins.module_utils import evidence as ev
+from ansible_collections.aiops.k8s.plugins.module_utils import source_common as sc
+from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
+    AiopsError,
+    ApiError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.targets import SCOPE_CLUSTER, SCOPE_POD
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_PAGE_SIZE = 500
+
+# What is skipped when an optional read is refused, for the problem note.
+_SKIPPED = {
+    "events": "diagnosis without events",
+    "nodes": "node checks skipped",
+    "persistentvolumeclaims": "claim checks skipped",
+    "configmaps": "ConfigMap checks skipped",
+    "pods/log": "logs skipped",
+}
+
+
+def _collection(kind_or_plural, namespace=None):
+    """API path of a collection: core (/api/v1) or grouped (/apis/g/v), namespaced or cluster-wide."""
+    if kind_or_plural in sc.OWNER_KINDS:
+        api_version, plural = sc.OWNER_KINDS[kind_or_plural]
+    else:
+        api_version, plural = "v1", kind_or_plural
+    base = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
+    if namespace:
+        return "%s/namespaces/%s/%s" % (base, namespace, plural)
+    return "%s/%s" % (base, plural)
+
+
+class LiveSource(object):
+    """``gather(target) -> Gathered`` from the API server behind ``transport``."""
+
+    def __init__(self, transport, log_tail_lines=None, log_max_bytes=None, redact_patterns=None,
+                 log_concurrency=DEFAULT_CONCURRENCY, page_size=DEFAULT_PAGE_SIZE, clock=None):
+        self.transport = transport
+        self.tail_lines, self.max_bytes, self.patterns = sc.caps(log_tail_lines, log_max_bytes, redact_patterns)
+        if not isinstance(log_concurrency, int) or log_concurrency < 1:
+            raise InvalidInput("log_concurrency must be a whole number >= 1, got %r" % (log_concurrency,))
+        if not isinstance(page_size, int) or page_size < 1:
+            raise InvalidInput("page_size must be a whole number >= 1, got %r" % (page_size,))
+        self.log_concurrency = log_concurrency
+        self.page_size = page_size
+        self.clock = clock or (lambda: datetime.datetime.now(ev.UTC))
+        self.problems = []
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _note(self, message):
+        if message not in self.problems:
+            self.problems.append(message)
+
+    def _optional(self, what, call, default=None):
+        """Run an optional read; a refusal or odd failure becomes a problem note, not an abort."""
+        try:
+            return call()
+        except Forbidden:
+            resource = what.split()[1] if len(what.split()) > 1 else what
+            self._note("cannot %s: forbidden; %s" % (what, _SKIPPED.get(resource, "continuing without them")))
+        except (NotFound, ApiError) as exc:
+            self._note("cannot %s: %s" % (what, exc))
+        return default
+
+    def _list(self, path, query=None):
+        return list(self.transport.list_items(path, query, page_size=self.page_size))
+
+    # -- gathering --------------------------------------------------------------------------
+
+    def gather(self, target):
+        self.problems = []
+        start = self.transport.request_count
+        as_of = self.clock()
+        snapshot = sc.Snapshot()
+        if target.scope == SCOPE_POD:
+            self._gather_pod(target, snapshot)
+        else:
+            self._gather_scope(target, snapshot)
+        snapshot.logs = self._read_logs(snapshot.pods)
+        pods, workloads = sc.assemble(snapshot, as_of, "live")
+        if target.scope == SCOPE_POD or target.label_selectors or target.field_selectors:
+            workloads = []
+        return sc.Gathered(pods, workloads, as_of, "live", problems=list(self.problems),
+                           requests=self.transport.request_count - start)
+
+    def _namespace_exists(self, namespace):
+        """False only when the API says the namespace does not exist."""
+        try:
+            self.transport.get_json("/api/v1/namespaces/%s" % namespace)
+        except NotFound:
+            return False
+        except (Forbidden, ApiError):
+            return True
+        return True
+
+    def _gather_pod(self, target, snapshot):
+        namespace, name = target.namespace, target.name
+        try:
+            pod = self.transport.get_json("/api/v1/namespaces/%s/pods/%s" % (namespace, name))
+        except NotFound:
+            if not self._namespace_exists(namespace):
+                raise NotFound("Namespace", name=namespace)
+            raise NotFound("Pod", namespace, name)
+        if sc.check_object(pod):
+            raise ApiError(200, "OK", "the API returned an unusable object for pod %s/%s" % (namespace, name))
+        pod.setdefault("kind", "Pod")
+        pod.setdefault("apiVersion", "v1")
+        snapshot.pods = [sc.redact_pod_messages(pod, self.patterns)]
+        selector = "involvedObject.name=%s,involvedObject.namespace=%s,involvedObject.kind=Pod" % (name, namespace)
+        raw_events = self._optional("list events", lambda: self._list(
+            _collection("events", namespace), {"fieldSelector": selector}), [])
+        snapshot.events = sc.normalise_events(raw_events, self.patterns)
+        self._get_owner_chain(pod, snapshot)
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if node_name:
+            snapshot.nodes = self._get_optional_object("get nodes", "/api/v1/nodes/%s" % node_name, node_name)
+        claims = sc.claim_names(pod)
+        if claims:
+            found = {}
+            for claim in claims:
+                result = self._get_optional_object(
+                    "get persistentvolumeclaims", _collection("persistentvolumeclaims", namespace) + "/" + claim,
+                    (namespace, claim))
+                if result is None:
+                    found = None
+                    break
+                found.update(result)
+            snapshot.claims = found
+        self._get_configmaps([pod], snapshot)
+
+    def _get_optional_object(self, what, path, key):
+        """{key: object} or {key: None} when it does not exist; None when it could not be read."""
+        try:
+            return {key: self.transport.get_json(path)}
+        except NotFound:
+            return {key: None}
+        except Forbidden:
+            resource = what.split()[1]
+            self._note("cannot %s: forbidden; %s" % (what, _SKIPPED.get(resource, "continuing without them")))
+        except ApiError as exc:
+            self._note("cannot %s: %s" % (what, exc))
+        return None
+
+    def _get_owner_chain(self, obj, snapshot):
+        current = obj
+        namespace = sc.meta(obj).get("namespace")
+        for _depth in range(sc.MAX_OWNER_DEPTH):
+            ref = sc.controller_ref(current)
+            if ref is None or ref.get("kind") not in sc.OWNER_KINDS:
+                return
+            path = _collection(ref["kind"], namespace) + "/" + ref.get("name", "")
+            what = "get %s" % sc.OWNER_KINDS[ref["kind"]][1]
+            try:
+                owner = self.transport.get_json(path)
+            except NotFound:
+                return
+            except Forbidden:
+                self._note("cannot %s: forbidden; owner chain stops at %s %s" % (what, ref["kind"], ref.get("name")))
+                return
+            except ApiError as exc:
+                self._note("cannot %s: %s" % (what, exc))
+                return
+            if sc.check_object(owner):
+                return
+            owner.setdefault("kind", ref["kind"])
+            snapshot.add_owner(owner, ref["kind"])
+            current = owner
+
+    def _gather_scope(self, target, snapshot):
+        namespace = None if target.scope == SCOPE_CLUSTER else target.namespace
+        query = {"labelSelector": target.label_selector, "fieldSelector": target.field_selector}
+        pods = []
+        for item in self.transport.list_items(_collection("pods", namespace), query, page_size=self.page_size):
+            problem = sc.check_object(item)
+            if problem:
+                self._note("skipped a pod: %s" % problem)
+                continue
+            pods.append(sc.redact_pod_messages(item, self.patterns))
+        if not pods and namespace and not self._namespace_exists(namespace):
+            raise NotFound("Namespace", name=namespace)
+        snapshot.pods = pods
+        raw_events = self._optional("list events", lambda: self._list(_collection("events", namespace)), [])
+        snapshot.events = sc.normalise_events(raw_events, self.patterns)
+        self._list_owners(pods, snapshot, namespace)
+        if any((pod.get("spec") or {}).get("nodeName") for pod in pods):
+            nodes = self._optional("list nodes", lambda: self._list("/api/v1/nodes"))
+            if nodes is not None:
+                snapshot.nodes = dict((sc.key_of(node)[1], node) for node in nodes if not sc.check_object(node))
+        if any(sc.claim_names(pod) for pod in pods):
+            claims = self._optional("list persistentvolumeclaims",
+                                    lambda: self._list(_collection("persistentvolumeclaims", namespace)))
+            if claims is not None:
+                snapshot.claims = dict((sc.key_of(c), c) for c in claims if not sc.check_object(c))
+        self._get_configmaps(pods, snapshot)
+
+    def _list_owners(self, pods, snapshot, namespace):
+        """LIST only the controller kinds referenced, children before parents (ReplicaSet -> Deployment)."""
+        wanted = sc.referenced_owner_keys(pods)
+        for event in snapshot.events:
+            if event.get("kind") in sc.WORKLOAD_KINDS and event.get("reason") == "FailedCreate":
+                wanted[event["kind"]].add((event.get("namespace") or "", event.get("name") or ""))
+        for kind, (_api_version, plural) in sc.OWNER_KINDS.items():
+            if not wanted.get(kind):
+                continue
+            items = self._optional("list %s" % plural, lambda: self._list(_collection(kind, namespace)))
+            if items is None:
+                continue
+            fetched = []
+            for item in items:
+                if sc.check_object(item):
+                    continue
+                item.setdefault("kind", kind)
+                snapshot.add_owner(item, kind)
+                fetched.append(item)
+            for parent_kind, keys in sc.referenced_owner_keys(fetched).items():
+                wanted[parent_kind].update(keys)
+
+    def _get_configmaps(self, pods, snapshot):
+        """Existence and key names of ConfigMaps referenced by pods stuck on configuration (values dropped)."""
+        wanted = set()
+        for pod in pods:
+            if sc.needs_config_refs(pod):
+                namespace = sc.key_of(pod)[0]
+                for name in sc.config_references(pod)[0]:
+                    wanted.add((namespace, name))
+        if not wanted:
+            return
+        found = {}
+        for namespace, name in sorted(wanted):
+            try:
+                found[(namespace, name)] = sc.strip_configmap(
+                    self.transport.get_json(_collection("configmaps", namespace) + "/" + name))
+            except NotFound:
+                continue
+            except Forbidden:
+                self._note("cannot get configmaps: forbidden; %s" % _SKIPPED["configmaps"])
+                return
+            except ApiError as exc:
+                self._note("cannot get configmaps: %s" % exc)
+                return
+        snapshot.configmaps = found
+
+    # -- logs -------------------------------------------------------------------------------
+
+    def _read_logs(self, pods):
+        jobs = []
+        for pod in pods:
+            namespace, name = sc.key_of(pod)
+            for container, current, previous in sc.log_requests(pod):
+                if current:
+                    jobs.append((namespace, name, container, False))
+                if previous:
+                    jobs.append((namespace, name, container, True))
+        if not jobs:
+            return {}
+        if len(jobs) == 1 or self.log_concurrency == 1:
+            results = [self._read_log(job) for job in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.log_concurrency, len(jobs))) as pool:
+                results = list(pool.map(self._read_log, jobs))
+        logs = {}
+        for (namespace, name, container, previous), (text, truncated) in zip(jobs, results):
+            entry = logs.setdefault((namespace, name, container), {"current": None, "previous": None,
+                                                                   "truncated": False})
+            entry["previous" if previous else "current"] = text
+            entry["truncated"] = entry["truncated"] or truncated
+        return dict((key, entry) for key, entry in logs.items()
+                    if entry["current"] is not None or entry["previous"] is not None)
+
+    def _read_log(self, job):
+        namespace, name, container, previous = job
+        query = {"container": container, "tailLines": self.tail_lines}
+        if previous:
+            query["previous"] = "true"
+        try:
+            text, truncated = self.transport.get_text("/api/v1/namespaces/%s/pods/%s/log" % (namespace, name), query,
+                                                      max_bytes=self.max_bytes)
+        except Forbidden:
+            self._note("cannot get pods/log: forbidden; %s" % _SKIPPED["pods/log"])
+            return None, False
+        except Unauthorized:
+            raise
+        except (NotFound, ApiError):
+            # 400 "previous terminated container not found" / "waiting to start": no such log.
+            return None, False
+        except AiopsError as exc:
+            self._note("cannot read logs of %s/%s: %s" % (namespace, name, exc))
+            return None, False
+        return sc.clean_log(text, truncated, self.tail_lines, self.max_bytes, self.patterns)
