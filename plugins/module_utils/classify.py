@@ -60,7 +60,6 @@ def _iso(value):
         return None
 
 
-
 def _owner(owners):
     owners = [o for o in owners if isinstance(o, dict)]
     if not owners:
@@ -150,13 +149,14 @@ def classify_pod(evidence):
 def _classify_pod(evidence):
     ctx = PodContext(evidence)
     findings = []
+    skipped = []
     for family in _POD_FAMILIES:
         try:
             findings.extend(family(ctx))
         except Exception as exc:  # pylint: disable=broad-except
             # One family failing on an odd object must not hide what the others found.
-            ctx.notes.append({"category": HEALTHY, "summary": "rule %s skipped: %s" % (
-                getattr(family, "__module__", "?").rsplit(".", 1)[-1], type(exc).__name__)})
+            skipped.append("classifier rule %s skipped on this pod: %s" % (
+                getattr(family, "__module__", "?").rsplit(".", 1)[-1], type(exc).__name__))
     if ctx.phase == "Succeeded":
         # Every container finished successfully: history, not a problem (unless deletion is stuck).
         findings = [f for f in findings if f["category"] == "TerminatingStuck"]
@@ -166,7 +166,7 @@ def _classify_pod(evidence):
     owner = _owner(ctx.owners or infer_owners(ctx.pod))
     diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
                        as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
-                       _problems(evidence), evidence, _healthy_summary(ctx) if best is None else None)
+                       _problems(evidence) + skipped, evidence, _healthy_summary(ctx) if best is None else None)
     if best is None:
         diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]
     return diagnosis

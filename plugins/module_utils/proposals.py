@@ -119,7 +119,7 @@ def apply_tier_policy(proposal, namespace, rules):
     tier = result.get("risk_tier") if result.get("risk_tier") in RISK_TIERS else "critical"
     items = []
     if isinstance(rules, dict):
-        items = [(pattern, minimum) for pattern, minimum in rules.items()]
+        items = list(rules.items())
     elif isinstance(rules, (list, tuple)):
         for rule in rules:
             if not isinstance(rule, dict):
@@ -405,8 +405,8 @@ def _propose(category, result, evidence, diagnosis):
                                      container, target["kind"], ns, target["name"], prev, image),
                                  True, "set the image back to %s" % image))
         add_undo()
-        out.append(_manual(target, _image_manual_title(cause, image), _image_steps(cause, image, container, tref, ns,
-                                                                               culprit), tier="medium"))
+        steps = _image_steps(cause, image, container, tref, ns, culprit)
+        out.append(_manual(target, _image_manual_title(cause, image), steps, tier="medium"))
     elif category == "CreateContainerConfigError":
         missing = facts.get("missing") or culprit
         kind, obj = missing.get("kind"), missing.get("name")
@@ -427,9 +427,8 @@ def _propose(category, result, evidence, diagnosis):
                      "Fix the referenced field in %s %s/%s" % (target["kind"], ns, target["name"])]
         steps.append("Or, if the reference is wrong, fix it in %s %s/%s (env/envFrom/volumes)" % (
             target["kind"], ns, target["name"]))
-        out.append(_manual(target, "Provide %s %s%s" % (kind or "the missing object", obj or "",
-                                                         " key %s" % missing.get("key") if missing.get("key") else ""),
-                           steps))
+        key_text = " key %s" % missing.get("key") if missing.get("key") else ""
+        out.append(_manual(target, "Provide %s %s%s" % (kind or "the missing object", obj or "", key_text), steps))
         add_undo()
     elif category in ("CrashLoopBackOff", "ContainerExitError", "RunContainerError", "CreateContainerError",
                       "InitContainerFailure"):
@@ -447,11 +446,16 @@ def _propose(category, result, evidence, diagnosis):
         out.append(_manual(target, "Fix the %s probe of container %s or the endpoint it checks" % (
             probe_kind, container), [
             "kubectl describe pod %s -n %s  # Unhealthy events show the probe error" % (name, ns),
-            "kubectl exec %s -n %s -c %s -- <probe command or curl of %s>" % (name, ns, container,
-                                                                             culprit.get("target") or "the probe"),
+            "kubectl exec %s -n %s -c %s -- <probe command or curl of %s>" % (
+                name, ns, container, culprit.get("target") or "the probe"),
             "If the app is just slow: raise %sProbe initialDelaySeconds/timeoutSeconds/failureThreshold in %s %s/%s"
             % (probe_kind, target["kind"], ns, target["name"])]))
     elif category.startswith("Unschedulable"):
+        if facts.get("failed_pod"):
+            out.append(_proposal("delete_pod", pod_target(ns, name), {},
+                                 risk_tier("delete_pod", "Pod", failed_pod=True, owner_kind=owner_kind),
+                                 "Delete the failed pod %s/%s rejected by its node" % (ns, name), False,
+                                 "not needed: the pod already failed"))
         out.append(_manual(target, "Make the pod schedulable", _schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
         out.append(_manual(target, "Fix the volume %s" % culprit.get("volume"), _volume_steps(culprit, name, ns)))
@@ -471,9 +475,9 @@ def _propose(category, result, evidence, diagnosis):
         out.append(_manual(target, "Make room in ResourceQuota %s or shrink the pod template" % quota, [
             "kubectl describe resourcequota %s -n %s" % (quota, ns),
             "Raise spec.hard for %s in ResourceQuota %s/%s, or lower the requests/limits in %s %s/%s, or free "
-            "quota by scaling down other workloads" % (", ".join(culprit.get("resources") or [])
-                                                      or culprit.get("must_specify") or "the resource",
-                                                      ns, quota, target["kind"], ns, target["name"])]))
+            "quota by scaling down other workloads" % (
+                ", ".join(culprit.get("resources") or []) or culprit.get("must_specify") or "the resource",
+                ns, quota, target["kind"], ns, target["name"])]))
     elif category == "PodCreationForbidden":
         steps = ["kubectl describe %s -n %s  # read the FailedCreate event" % (tref, ns)]
         if culprit.get("service_account"):

@@ -167,7 +167,7 @@ class PodContext(object):
 
     __slots__ = ("evidence", "pod", "meta", "spec", "status", "phase", "reason", "message", "as_of",
                  "events", "by_reason", "containers", "conditions", "owners", "node", "node_state",
-                 "logs", "name", "namespace", "age", "restart_policy", "notes")
+                 "logs", "name", "namespace", "_age", "restart_policy", "notes")
 
     def __init__(self, evidence):
         self.evidence = evidence
@@ -204,8 +204,15 @@ class PodContext(object):
         self.node_state = as_str(getattr(evidence, "node_state", "unknown"))
         logs = getattr(evidence, "logs", None)
         self.logs = logs if isinstance(logs, dict) else {}
-        self.age = self.age_of(self.meta.get("creationTimestamp") or self.status.get("startTime"))
+        self._age = False      # computed on first use: most pods never need it
         self.notes = []
+
+    @property
+    def age(self):
+        """Seconds since the pod was created (or started); None when unknown."""
+        if self._age is False:
+            self._age = self.age_of(self.meta.get("creationTimestamp") or self.status.get("startTime"))
+        return self._age
 
     def age_of(self, value):
         """Seconds between a timestamp (str or datetime) and as_of; None when unknown."""
@@ -239,9 +246,14 @@ class PodContext(object):
         return match.group(2) if match else None
 
     def container_events(self, container, *reasons):
-        """Events of the given reasons about one container (events without a fieldPath count for a
-        single-container pod, or when their message names the container or its image)."""
-        single = len([c for c in self.containers if c.role != "ephemeral"]) <= 1
+        """Events of the given reasons about one container.
+
+        An event without a fieldPath (`kubectl describe` drops it) belongs to the container its message
+        names; one that names no container of the pod is ambiguous and counts for every container (the
+        rules then check each container's own state).
+        """
+        if not self.events:
+            return []
         result = []
         for event in self.events_for(*reasons):
             name = self.event_container(event)
@@ -249,12 +261,22 @@ class PodContext(object):
                 if name == container.name:
                     result.append(event)
                 continue
-            message = as_str(event.get("message"))
-            if single or (container.name and ("container " + container.name) in message) or (
-                    container.image and ('"%s"' % container.image) in message) or (
-                    container.name and ("container=" + container.name) in message):
+            named = self._names_in(as_str(event.get("message")))
+            if not named or container.name in named:
                 result.append(event)
         return result
+
+    def _names_in(self, message):
+        """Names of this pod's containers mentioned in an event message (by name or image)."""
+        named = set()
+        for other in self.containers:
+            if not other.name:
+                continue
+            if ("container " + other.name) in message or ("container=" + other.name) in message or \
+                    ('container "%s"' % other.name) in message or \
+                    (other.image and ('"%s"' % other.image) in message):
+                named.add(other.name)
+        return named
 
     def container_logs(self, container):
         entry = self.logs.get(container.name)

@@ -66,8 +66,8 @@ def explain_exit(code, reason=""):
         return "exit 128: the runtime could not start the process"
     if 128 < code < 160:
         signal = _SIGNALS.get(code - 128, "signal %d" % (code - 128))
-        return "exit %d = 128+%d (%s): %s" % (code, code - 128, signal,
-                                             _SIGNAL_MEANING.get(signal, "killed by a signal"))
+        return "exit %d = 128+%d (%s): %s" % (
+            code, code - 128, signal, _SIGNAL_MEANING.get(signal, "killed by a signal"))
     if code == 255:
         return "exit 255 (exit(-1) or a fatal runtime error)"
     return "exited with code %d" % code
@@ -190,19 +190,23 @@ def _oom(ctx, container, term, waiting):
     if limit:
         root = "Container %s exceeded its memory limit of %s (exit %s, reason OOMKilled)" % (
             container.name, limit, code if code is not None else "?")
-    else:
+    elif container.spec:
         root = ("Container %s was OOM-killed (exit %s) without a memory limit: the node ran out of memory"
                 % (container.name, code if code is not None else "?"))
+    else:
+        root = ("Container %s was OOM-killed (exit %s): it used more memory than allowed (its spec and limit are "
+                "not in the evidence)" % (container.name, code if code is not None else "?"))
     if signature and signature["kind"] == "java_oom":
         root += "; the JVM also reported %s" % signature["explanation"].replace("the JVM ran out of ", "")
     times = container.restarts
     summary = "Container %s was OOM-killed%s%s" % (
-        container.name, " %d times" % times if times > 1 else "", ": limit %s" % limit if limit else " (no limit)")
+        container.name, " %d times" % times if times > 1 else "",
+        ": limit %s" % limit if limit else (" (no limit)" if container.spec else ""))
     severity = None
     if running_now and container.ready and not current:
         severity = "medium"
-    return finding("OOMKilled", summary, root, 0.95, culprit={"container": container.name, "limit": limit,
-                                                               "request": as_str(requests.get("memory")) or None},
+    culprit = {"container": container.name, "limit": limit, "request": as_str(requests.get("memory")) or None}
+    return finding("OOMKilled", summary, root, 0.95, culprit=culprit,
                    evidence=evidence, container=container.name,
                    facts={"memory_limit": limit, "memory_request": as_str(requests.get("memory")) or None,
                           "role": container.role, "signature": signature and signature["kind"]},
@@ -329,8 +333,8 @@ def _config_error(ctx, container):
         sub = _SUBPATH.search(text)
         if sub:
             culprit.update({"volume_mount": sub.group(1)})
-            root = "subPath of volumeMount %s of container %s cannot be prepared: %s" % (sub.group(1), container.name,
-                                                                                        text)
+            root = "subPath of volumeMount %s of container %s cannot be prepared: %s" % (
+                sub.group(1), container.name, text)
             best = (src, text)
             break
     if root is None:
@@ -340,7 +344,7 @@ def _config_error(ctx, container):
             culprit.update({"kind": kind, "name": name, "missing": "object"})
             root = "%s %s/%s referenced by the pod does not exist" % (kind, ctx.namespace, name)
         else:
-            message = next((t for _, t in texts if t), "")
+            message = next((item[1] for item in texts if item[1]), "")
             root = "Container %s cannot be configured: %s" % (container.name, message or "CreateContainerConfigError")
     evidence = [ev(best[0], best[1] or "reason=CreateContainerConfigError")]
     for src, text in texts[1:3]:
@@ -419,9 +423,16 @@ def _run_error(ctx, container, term):
     root = "The runtime could not start container %s: %s" % (container.name, text)
     facts.update({"role": container.role, "exit_code": code})
     return finding("RunContainerError", "RunContainerError on container %s: %s" % (container.name, text[:100]),
-                   root, 0.9, culprit=dict({"container": container.name}, **{k: v for k, v in facts.items()
-                                                                            if k in ("command", "mount_path")}),
+                   root, 0.9, culprit=_run_culprit(container, facts),
                    evidence=evidence, container=container.name, facts=facts)
+
+
+def _run_culprit(container, facts):
+    culprit = {"container": container.name}
+    for key in ("command", "mount_path"):
+        if key in facts:
+            culprit[key] = facts[key]
+    return culprit
 
 
 def _create_error(ctx, container):

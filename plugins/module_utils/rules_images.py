@@ -99,7 +99,7 @@ def _pull_finding(ctx, container, reason):
     # Consult every message; the most specific sub-cause wins over the generic ones.
     best = "unknown"
     best_src = texts[0]
-    order = [name for name, _ in _SUBCAUSES] + ["unknown"]
+    order = [item[0] for item in _SUBCAUSES] + ["unknown"]
     for item in texts:
         cause = subcause(item[1])
         if order.index(cause) < order.index(best) or (best == "unknown" and cause != "unknown"):
@@ -110,8 +110,8 @@ def _pull_finding(ctx, container, reason):
         best = "never_pull"
     image = container.image
     if not image:
-        for _, text, _ in texts:
-            match = _IMAGE_IN_MSG.search(text)
+        for item in texts:
+            match = _IMAGE_IN_MSG.search(item[1])
             if match:
                 image = match.group(1)
                 break
@@ -120,7 +120,7 @@ def _pull_finding(ctx, container, reason):
                    "reason=%s %s" % (reason, container.waiting_message))]
     if best_src is not texts[0]:
         evidence.append(ev(best_src[0], best_src[1]))
-    for src, text, _ in texts[1:4]:
+    for src, text, _event in texts[1:4]:
         if best_src[1] != text:
             evidence.append(ev(src, text))
     culprit = {"container": container.name, "image": image, "cause": best}

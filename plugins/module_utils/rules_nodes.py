@@ -30,7 +30,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
     as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration, parse_ts, total_count,
 )
 
-_LOW_ON = re.compile(r"low on resource: ([\w-]+)", re.I)
+_LOW_ON = re.compile(r"low on resource: \[?([\w-]+)", re.I)
 _Q = r"(\d+(?:\.\d+)?[A-Za-z]*)"
 _USING_OLD = re.compile(r"Container ([\w.-]+) was using " + _Q + r", which exceeds its request of " + _Q, re.I)
 _USING_NEW = re.compile(r"Container ([\w.-]+) was using " + _Q + r", request is " + _Q, re.I)
@@ -83,6 +83,9 @@ def check(ctx):
     trouble = _node_trouble(ctx)
     if ctx.reason == "NodeLost" or (trouble and ctx.phase not in ("Succeeded", "Failed")):
         findings.append(_node_lost(ctx, trouble))
+    elif deletion and _unreachable_signs(ctx) and _terminating(ctx, deletion):
+        # Stuck Terminating because the node stopped answering (node data absent from the evidence).
+        findings.append(_node_lost(ctx, None))
     elif deletion:
         stuck = _terminating(ctx, deletion)
         if stuck:
@@ -116,12 +119,21 @@ def _node_lost(ctx, trouble):
     state = (trouble or {}).get("state", "unresponsive")
     how = {"missing": "was deleted or lost", "not_ready": "is NotReady/unreachable (Ready=%s)" % (
         (trouble or {}).get("ready"))}.get(state, "is unresponsive")
-    root = "Node %s running the pod %s%s" % (node or "?", how,
-                                            "; the pod is stuck Terminating because the kubelet cannot confirm "
-                                            "the deletion" if deletion else "")
+    stuck = "; the pod is stuck Terminating because the kubelet cannot confirm the deletion" if deletion else ""
+    root = "Node %s running the pod %s%s" % (node or "?", how, stuck)
     return finding("NodeLost", "Node %s %s" % (node or "?", how), root, 0.9,
                    culprit={"node": node, "node_state": state}, evidence=evidence,
                    facts={"node": node, "terminating": bool(deletion), "node_state": state})
+
+
+def _unreachable_signs(ctx):
+    """Events or conditions saying the node controller gave up on the pod's node."""
+    if ctx.events_for("NodeNotReady", "TaintManagerEviction"):
+        return True
+    target = ctx.condition("DisruptionTarget")
+    if as_str(target.get("reason")) in ("DeletionByTaintManager", "TerminationByNodeLifecycle"):
+        return True
+    return as_str(ctx.condition("Ready").get("status")) == "Unknown"
 
 
 def _node_not_ready_events(ctx):
@@ -155,8 +167,8 @@ def _terminating(ctx, deletion):
     if overdue <= _STUCK_MARGIN:
         return None
     finalizers = [as_str(f) for f in as_list(ctx.meta.get("finalizers"))]
-    evidence = [ev("metadata.deletionTimestamp", "%s (grace %ss, overdue %s)" % (deletion, grace,
-                                                                               human_duration(overdue)))]
+    evidence = [ev("metadata.deletionTimestamp", "%s (grace %ss, overdue %s)" % (
+        deletion, grace, human_duration(overdue)))]
     if finalizers:
         evidence.append(ev("metadata.finalizers", ", ".join(finalizers)))
         root = "Pod deletion is blocked by finalizer(s) %s for %s past its grace period" % (
@@ -191,7 +203,7 @@ def _evicted(ctx):
     cont_eph = _CONTAINER_EPH.search(message)
     resource = None
     if low:
-        resource = low.group(1)
+        resource = _CONDITION_RESOURCE.get(low.group(1), low.group(1))
     elif condition:
         first = condition.group(1).split(",")[0].strip()
         resource = _CONDITION_RESOURCE.get(first, first)
@@ -209,15 +221,23 @@ def _evicted(ctx):
         culprit.update({"container": cont_eph.group(1), "limit": cont_eph.group(2)})
     if eph:
         culprit["limit"] = eph.group(1)
+    category = "Evicted"
     if ctx.reason in _ADMISSION_REASONS:
         root = "The kubelet on %s rejected or stopped the pod (%s): %s" % (
             _node_name(ctx) or "its node", ctx.reason, message or "no message")
         summary = "Pod failed on the node: %s" % ctx.reason
+        # Kubelet admission (pkg/kubelet/lifecycle/predicate.go): the node lacked resources or no longer
+        # matched the pod's node selector; a dead pod is left behind like an eviction.
+        if ctx.reason.startswith("OutOf"):
+            category = "UnschedulableInsufficientResources"
+            culprit["resource"] = ctx.reason[len("OutOf"):]
+        elif ctx.reason in ("NodeAffinity", "NodeSelectorMismatching"):
+            category = "UnschedulableNodeAffinity"
     else:
         root = "Evicted by the kubelet on %s%s%s" % (
             _node_name(ctx) or "its node", " under %s pressure" % resource if resource else "",
-            ": container %s was using %s (request %s)" % (culprit["container"], culprit.get("usage"),
-                                                        culprit.get("request"))
+            ": container %s was using %s (request %s)" % (
+                culprit["container"], culprit.get("usage"), culprit.get("request"))
             if culprit.get("usage") else (": %s" % message.strip() if message else ""))
         summary = "Evicted%s%s" % (" (%s pressure)" % resource if resource else "",
                                    ": %s used %s" % (culprit["container"], culprit["usage"])
@@ -226,8 +246,8 @@ def _evicted(ctx):
     dt = ctx.condition("DisruptionTarget")
     if dt:
         evidence.append(ev("status.conditions[DisruptionTarget]", "%s %s" % (dt.get("reason"), dt.get("message"))))
-    return finding("Evicted", summary, root, 0.95, culprit=culprit, evidence=evidence,
-                   facts={"usage": usage, "resource": resource})
+    return finding(category, summary, root, 0.95 if category == "Evicted" else 0.75, culprit=culprit,
+                   evidence=evidence, facts={"usage": usage, "resource": resource, "failed_pod": True})
 
 
 def _job_owner(ctx):

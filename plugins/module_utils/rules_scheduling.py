@@ -25,7 +25,10 @@ _SPLIT_RE = re.compile(r",\s*(?=\d+\s)")
 _ITEM_RE = re.compile(r"^\s*(\d+)\s+(.*?)\s*\.?\s*$", re.S)
 _INSUFFICIENT_RE = re.compile(r"insufficient\s+([\w./-]+)", re.I)
 _TAINT_RE = re.compile(r"\{([^}]*)\}")
-_CONTROL_PLANE_TAINT = re.compile(r"node-role\.kubernetes\.io/(?:master|control-plane)")
+# Taints that are by design (control plane) or node health (not-ready, unreachable): rarely what must change.
+_SYSTEM_TAINT = re.compile(r"node-role\.kubernetes\.io/(?:master|control-plane)|node\.kubernetes\.io/"
+                           r"(?:not-ready|unreachable)")
+_CORDON_TAINT = "node.kubernetes.io/unschedulable"
 _CLAIM_NOT_FOUND = re.compile(r'persistentvolumeclaim "([^"]+)" (?:not found|is being deleted)', re.I)
 
 # kind of reason -> category
@@ -34,6 +37,7 @@ KIND_CATEGORY = {
     "node_affinity": "UnschedulableNodeAffinity",
     "pod_affinity": "UnschedulableNodeAffinity",
     "taints": "UnschedulableTaints",
+    "cordoned": "Unschedulable",
     "volume": "UnschedulableVolume",
     "ports": "Unschedulable",
     "spread": "Unschedulable",
@@ -41,7 +45,7 @@ KIND_CATEGORY = {
 }
 # Which reason "would have to change" when several apply: volumes block every node; then the
 # resources the eligible nodes lack; then selectors; taints (control-plane taints are by design) last.
-_KIND_ORDER = ("volume", "resources", "node_affinity", "pod_affinity", "taints", "ports", "spread", "other")
+_KIND_ORDER = ("volume", "resources", "node_affinity", "pod_affinity", "taints", "cordoned", "ports", "spread", "other")
 
 
 def reason_kind(text):
@@ -51,7 +55,9 @@ def reason_kind(text):
         return "volume"
     if "insufficient" in low or "too many pods" in low or "didn't have enough resource" in low:
         return "resources"
-    if "taint" in low or "were unschedulable" in low or "not ready" in low or "unreachable" in low or \
+    if "were unschedulable" in low or _CORDON_TAINT in low:
+        return "cordoned"
+    if "taint" in low or "not ready" in low or "unreachable" in low or \
             "pressure" in low or "out of disk" in low or "network unavailable" in low:
         return "taints"
     if "pod affinity" in low or "anti-affinity" in low or "pod anti" in low or "inter-pod" in low:
@@ -106,7 +112,7 @@ def _pick(reasons):
         kind = reason["kind"]
         order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
         # Control-plane taints are intended; rank them after every other reason.
-        if kind == "taints" and _CONTROL_PLANE_TAINT.search(reason.get("taint") or reason["text"]):
+        if kind == "taints" and _SYSTEM_TAINT.search(reason.get("taint") or reason["text"]):
             order = len(_KIND_ORDER) + 1
         return (order, -(reason.get("count") or 0))
     return sorted(reasons, key=key)[0] if reasons else None
@@ -215,6 +221,10 @@ def check(ctx):
         culprit["claims"] = claims
         root = "Volume constraint: %s (%s)%s" % (chosen["text"], count_txt, _claim_states(ctx, claims))
         summary = "Pending: %s" % chosen["text"]
+    elif chosen["kind"] == "cordoned":
+        root = "The nodes that could run the pod are cordoned (%s: %s); uncordon them or add capacity" % (
+            count_txt, chosen["text"])
+        summary = "Pending: nodes cordoned"
     else:
         root = "The scheduler found no node: %s (%s)" % (chosen["text"], count_txt)
         summary = "Pending: %s" % chosen["text"]
@@ -249,7 +259,7 @@ def _allocatable_compare(ctx, resource, wanted):
 
 def _unparsed(ctx, messages):
     """FailedScheduling messages without a FitError clause (older wordings, volume binding errors)."""
-    src, message, _ = messages[0]
+    src, message = messages[0][0], messages[0][1]
     low = message.lower()
     evidence = [ev(src, message)]
     claim = _CLAIM_NOT_FOUND.search(message)

@@ -94,13 +94,13 @@ def check(ctx):
         kind = "ConfigMap" if kind.startswith("configmap") else ("Secret" if kind.startswith("secret")
                                                                  else "PersistentVolumeClaim")
         culprit.update({"cause": "missing_object", "kind": kind, "name": missing.group(2)})
-        root = "Volume %s cannot be mounted: %s %s/%s does not exist" % (volume or "", kind, ctx.namespace,
-                                                                        missing.group(2))
+        root = "Volume %s cannot be mounted: %s %s/%s does not exist" % (
+            volume or "", kind, ctx.namespace, missing.group(2))
         facts["missing"] = {"kind": kind, "name": missing.group(2)}
     elif "attachvolume" in low:
         culprit["cause"] = "attach_failed"
-        root = "Volume %s cannot be attached to node %s: %s" % (volume or "", ctx.spec.get("nodeName"),
-                                                               message.split(" : ", 1)[-1][:240])
+        root = "Volume %s cannot be attached to node %s: %s" % (
+            volume or "", ctx.spec.get("nodeName"), message.split(" : ", 1)[-1][:240])
     elif "timed out waiting" in low or "timeout expired" in low:
         culprit["cause"] = "timeout"
         root = "Volumes %s were not attached/mounted in time (check the CSI driver, the attach of the PV and " \

@@ -77,7 +77,8 @@ def check_workload(evidence):
         if _satisfied(obj):
             return None
         ages = []
-        for _, _, event in messages:
+        for item in messages:
+            event = item[2]
             last = event.get("last_seen") if event else None
             if last is not None and evidence.as_of is not None and hasattr(last, "tzinfo"):
                 try:
@@ -88,14 +89,14 @@ def check_workload(evidence):
             return None
     # Newest first; the most specific message wins.
     ordered = list(reversed(messages))
-    for src, message, _ in ordered:
+    for src, message, _event in ordered:
         result = _quota(evidence, src, message) or _forbidden(evidence, src, message)
         if result:
-            for other_src, other, _ in ordered[:3]:
+            for other_src, other, _other_event in ordered[:3]:
                 if other != message:
                     result["evidence"].append(ev(other_src, other))
             return result
-    src, message, _ = ordered[0]
+    src, message = ordered[0][0], ordered[0][1]
     return finding("PodCreationForbidden", "%s %s cannot create pods" % (evidence.kind or "Workload", evidence.name),
                    "Pod creation is rejected: %s" % _tail(message), 0.6, culprit={"message": _tail(message)},
                    evidence=[ev(src, message)])
@@ -141,8 +142,8 @@ def _forbidden(evidence, src, message):
         match = _SA.search(message)
         if match:
             culprit = {"service_account": match.group(1)}
-            root = "ServiceAccount %s/%s used by the pod template does not exist" % (evidence.namespace,
-                                                                                   match.group(1))
+            root = "ServiceAccount %s/%s used by the pod template does not exist" % (
+                evidence.namespace, match.group(1))
         else:
             match = _WEBHOOK.search(message)
             call = _WEBHOOK_CALL.search(message)

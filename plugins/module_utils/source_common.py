@@ -419,15 +419,30 @@ def referenced_owner_keys(objects):
     return wanted
 
 
+def _failed_by_deadline(obj):
+    """A Job stopped by activeDeadlineSeconds; its pods may already be gone."""
+    return any(isinstance(c, dict) and c.get("type") == "Failed" and c.get("status") == "True"
+               and c.get("reason") == "DeadlineExceeded"
+               for c in (obj.get("status") or {}).get("conditions") or [])
+
+
 def workload_keys(snapshot):
-    """Controllers that could not create pods: FailedCreate events or a ReplicaFailure condition."""
+    """Controllers that need a diagnosis of their own: FailedCreate events, a ReplicaFailure
+    condition, or a Job that hit its deadline."""
     keys = set()
+    job_pods = set()
+    for pod in snapshot.pods:
+        for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
+            if isinstance(ref, dict) and ref.get("kind") == "Job":
+                job_pods.add(((pod.get("metadata") or {}).get("namespace") or "", ref.get("name")))
     for event in snapshot.events:
         if event.get("kind") in WORKLOAD_KINDS and event.get("reason") == "FailedCreate":
             keys.add((event["kind"], event.get("namespace") or "", event.get("name") or ""))
     for (kind, namespace, name), obj in snapshot.owners.items():
         if kind not in WORKLOAD_KINDS:
             continue
+        if kind == "Job" and _failed_by_deadline(obj) and (namespace, name) not in job_pods:
+            keys.add((kind, namespace, name))  # with pods left, the pods' diagnoses say it
         for condition in (obj.get("status") or {}).get("conditions") or []:
             if isinstance(condition, dict) and condition.get("type") == "ReplicaFailure" \
                     and condition.get("status") == "True":

@@ -1,0 +1,136 @@
+"""Remediation proposals: computed parameters, targets, tiers by the documented table, policy can only raise."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aiops.k8s.plugins.module_utils.categories import ACTIONS, RISK_TIERS
+from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.proposals import (
+    TIER_TABLE, apply_tier_policy, new_memory_limit, parse_quantity, risk_tier, rollout_undo_info,
+)
+from tests.unit.classify.podbuilder import (
+    container, cstatus, deployment_owners, evidence, pod, term,
+)
+
+
+@pytest.mark.parametrize("old, observed, new", [
+    ("256Mi", None, "384Mi"), ("100Mi", None, "192Mi"), ("1Gi", None, "1536Mi"), ("2Gi", None, "3Gi"),
+    ("512M", None, "768Mi"), ("268435456", None, "384Mi"), ("256Mi", "900Mi", "1280Mi"), (None, "1250Mi", "1536Mi"),
+    ("1.5Gi", None, "2304Mi"),
+])
+def test_new_memory_limit(old, observed, new):
+    assert new_memory_limit(old, observed) == new
+
+
+def test_new_memory_limit_unknown():
+    assert new_memory_limit(None) is None
+    assert new_memory_limit("lots") is None
+
+
+@pytest.mark.parametrize("text, value", [("1Ki", 1024), ("1k", 1000), ("500m", 0.5), ("1e3", 1000), ("x", None),
+                                         (None, None), (True, None)])
+def test_parse_quantity(text, value):
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("args, tier", [
+    (("delete_pod", "Pod"), "critical"),                                           # bare pod
+    (("delete_pod", "Pod", True), "trivial"),                                      # failed/evicted bare pod
+    (("delete_pod", "Pod", False, False, False, "Deployment"), "low"),
+    (("delete_pod", "Pod", False, True, False, "StatefulSet"), "critical"),
+    (("delete_pod", "Pod", False, True, False, "ReplicaSet"), "medium"),
+    (("rollout_restart", "Deployment", False, False, False, "Deployment"), "low"),
+    (("rollout_restart", "StatefulSet", False, False, False, "StatefulSet"), "medium"),
+    (("set_memory_limit", "Deployment", False, False, False, "Deployment"), "medium"),
+    (("set_resources", "StatefulSet", False, False, True, "StatefulSet"), "critical"),   # storage
+    (("remove_finalizers", "Pod", False, False, False, "Deployment"), "critical"),
+    (("cordon_node", "Node", False, False, False, None), "critical"),
+    (("set_image", "Pod"), "critical"),
+])
+def test_tier_rules(args, tier):
+    assert risk_tier(*args) == tier
+
+
+def test_tier_table_uses_known_vocabulary():
+    for action, _, tier in TIER_TABLE:
+        assert action == "any" or action in ACTIONS
+        assert tier in RISK_TIERS
+
+
+@pytest.mark.parametrize("start, rules, expected", [
+    ("trivial", {"prod-*": "medium"}, "medium"),
+    ("critical", {"prod-*": "low"}, "critical"),              # never lowered
+    ("low", [{"namespaces": ["prod-*", "pay"], "min_tier": "medium"}], "medium"),
+    ("low", {"dev-*": "critical"}, "low"),                    # no match
+    ("low", {"prod-*": "bogus"}, "critical"),                 # unknown tier fails safe
+])
+def test_apply_tier_policy(start, rules, expected):
+    proposal = {"action": "delete_pod", "risk_tier": start}
+    result = apply_tier_policy(proposal, "prod-eu", rules)
+    assert result["risk_tier"] == expected
+    assert proposal["risk_tier"] == start                     # input untouched
+
+
+def crashing(last):
+    return pod(containers=[container(limits={"memory": "256Mi"})],
+               statuses=[cstatus(waiting=("CrashLoopBackOff", "back-off"), last=last, restarts=4)])
+
+
+def test_oom_proposal_targets_deployment_container():
+    diag = classify_pod(evidence(crashing(term("OOMKilled", 137, ago=30))))
+    proposal = diag["remediations"][0]
+    assert proposal["target"] == {"api_version": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web",
+                                  "container": "app"}
+    assert proposal["risk_tier"] == "medium" and proposal["reversible"] is True
+    assert "256Mi" in proposal["rollback"]
+    for proposal in diag["remediations"]:
+        assert set(proposal) == {"action", "target", "params", "risk_tier", "description", "reversible", "rollback",
+                                 "manual_steps"}
+        assert proposal["action"] in ACTIONS and proposal["risk_tier"] in RISK_TIERS
+
+
+def test_oom_on_bare_pod_is_critical():
+    p = crashing(term("OOMKilled", 137, ago=30))
+    del p["metadata"]["ownerReferences"]
+    diag = classify_pod(evidence(p, owners=[]))
+    assert diag["owner"] is None
+    assert diag["remediations"][0]["target"]["kind"] == "Pod"
+    assert diag["remediations"][0]["risk_tier"] == "critical"
+
+
+def test_rollout_undo_only_for_newest_revision_with_history():
+    assert rollout_undo_info(evidence(crashing(term()), owners=deployment_owners(rs_rev=1))) is None
+    assert rollout_undo_info(evidence(crashing(term()), owners=deployment_owners(rs_rev=2, dep_rev=3))) is None
+    assert rollout_undo_info(evidence(crashing(term()), owners=deployment_owners(rs_rev=3))) == {
+        "kind": "Deployment", "name": "web", "revision": 3}
+
+
+def test_statefulset_undo_when_pod_on_update_revision():
+    p = crashing(term())
+    p["metadata"]["labels"] = {"controller-revision-hash": "db-7c9"}
+    owners = [{"kind": "StatefulSet", "name": "db", "object": {"status": {"currentRevision": "db-5b1",
+                                                                          "updateRevision": "db-7c9"}}}]
+    assert rollout_undo_info(evidence(p, owners=owners))["kind"] == "StatefulSet"
+
+
+def test_manual_steps_for_missing_secret_are_exact():
+    p = pod(phase="Pending", statuses=[cstatus(waiting=("CreateContainerConfigError",
+                                                        "couldn't find key password in Secret shop/db"))])
+    manual = classify_pod(evidence(p))["remediations"][0]
+    assert manual["action"] == "manual"
+    assert any("kubectl patch secret db -n shop" in step and "password" in step for step in manual["manual_steps"])
+
+
+def test_healthy_has_no_proposals():
+    p = pod(statuses=[cstatus(running=9000, ready=True)])
+    assert classify_pod(evidence(p))["remediations"] == []
+
+
+def test_owner_inferred_from_pod_references_when_chain_missing():
+    p = crashing(term("OOMKilled", 137, ago=30))
+    p["metadata"]["labels"] = {"pod-template-hash": "7d4b9c6f5"}
+    diag = classify_pod(evidence(p, owners=[]))
+    assert diag["owner"] == {"kind": "Deployment", "name": "web"}
+    assert diag["remediations"][0]["target"]["kind"] == "Deployment"
+    assert diag["remediations"][0]["risk_tier"] == "medium"
