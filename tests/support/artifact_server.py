@@ -96,16 +96,17 @@ def positional():
 def release_file(name):
     return os.path.join(state, name + ".json")
 
-cmd = args[:1]
+words = positional()
+cmd = words[:1]
 if cmd == ["version"]:
     if "--short" in args:
         print("v%%s+gstandin" %% VERSION)
     else:
         print('version.BuildInfo{Version:"v%%s", GitCommit:"standin", GitTreeState:"clean", GoVersion:"go1.22"}' %% VERSION)
-elif args[:2] == ["plugin", "list"]:
+elif words[:2] == ["plugin", "list"]:
     print("NAME\tVERSION\tDESCRIPTION")
-elif args[:2] == ["show", "chart"]:
-    ref = positional()[2]
+elif words[:2] == ["show", "chart"]:
+    ref = words[2]
     version = opt(["--version"]) or "0.0.0"
     print("apiVersion: v2\nname: %%s\nversion: %%s\nappVersion: %%s" %% (ref.rstrip("/").split("/")[-1], version, version))
 elif cmd == ["list"]:
@@ -117,8 +118,8 @@ elif cmd == ["list"]:
         if name is None or rel["name"] == name:
             releases.append(dict((k, v) for k, v in rel.items() if k != "values"))
     print(json.dumps(releases))
-elif args[:2] == ["get", "values"]:
-    name = positional()[-1]
+elif words[:2] == ["get", "values"]:
+    name = words[-1]
     if not os.path.exists(release_file(name)):
         sys.stderr.write("Error: release: not found\n")
         sys.exit(1)
@@ -126,8 +127,7 @@ elif args[:2] == ["get", "values"]:
         values = json.load(handle)["values"]
     print(json.dumps(values) if values else "null")
 elif cmd == ["upgrade"] or cmd == ["install"]:
-    pos = positional()
-    name, ref = pos[1], pos[2]
+    name, ref = words[1], words[2]
     version = opt(["--version"]) or "0.0.0"
     values = {}
     for i, a in enumerate(args):
@@ -142,12 +142,12 @@ elif cmd == ["upgrade"] or cmd == ["install"]:
                 values.update(yaml.safe_load(handle) or {})
     chart = ref.rstrip("/").split("/")[-1]
     with open(release_file(name), "w") as handle:
-        json.dump({"name": name, "namespace": opt(["-n", "--namespace"]) or "default", "revision": "1",
+        json.dump({"name": name, "namespace": opt(["-n", "--namespace"]) or os.environ.get("HELM_NAMESPACE") or "default", "revision": "1",
                    "status": "deployed", "chart": "%%s-%%s" %% (chart, version), "app_version": version,
                    "values": values}, handle)
     print("Release \"%%s\" has been upgraded. Happy Helming!" %% name)
 elif cmd == ["uninstall"]:
-    name = positional()[-1]
+    name = words[-1]
     if os.path.exists(release_file(name)):
         os.remove(release_file(name))
     print('release "%%s" uninstalled' %% name)

@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import os
+import urllib.error
 import urllib.request
 
 import pytest
@@ -63,7 +64,8 @@ class KubeApi(object):
     # -- requests ---------------------------------------------------------------------------
     @property
     def requests(self):
-        """Served API requests, newest last: {method, path, query, content_type, body_size, status}."""
+        """Served API requests, newest last: {method, path, query, content_type, body_size, status,
+        duration_ms} (server-side handling time, response write excluded)."""
         with self.emulator._lock:
             return list(self.emulator.requests)
 
@@ -123,12 +125,23 @@ class KubeApi(object):
     def set_log(self, namespace, pod, container, text, previous=False):
         self.emulator.set_log(namespace, pod, container, text, previous)
 
-    def load(self, objects, logs=None):
+    def load(self, objects, logs=None, copy_objects=True):
         """Bulk-load objects as given (status, uids and timestamps kept). ``logs`` may be a dict
-        {(ns, pod, container, previous): text} or a list of {namespace, pod, container, previous, text}."""
+        {(ns, pod, container, previous): text} or a list of {namespace, pod, container, previous, text}.
+
+        ``copy_objects=False`` hands the dicts over to the store (several times faster for
+        fleets): the caller must not modify them afterwards, the emulator serves them as they are.
+        """
         if isinstance(logs, dict):
             logs = list(logs.items())
-        return self.emulator.load(copy.deepcopy(list(objects)), logs or [])
+        if copy_objects:
+            # A JSON round trip copies ~5x faster than deepcopy.
+            objects = json.loads(json.dumps(list(objects)))
+        return self.emulator.load(objects, logs or [])
+
+    def settle(self):
+        """Wait until bulk-loaded objects are pre-serialised (call before timing a LIST)."""
+        self.emulator.settle()
 
     def get(self, api_path):
         """GET an API path over real HTTP with the token; returns parsed JSON (or text for logs)."""
@@ -164,9 +177,9 @@ class KubeApi(object):
 def ansible_environment(kubeconfig, extra=None):
     """Environment for an ansible-playbook subprocess that talks to the emulator.
 
-    ANSIBLE_INVENTORY names a real file: ansible-core 2.19 splits the ``localhost,`` host list of
-    ansible.cfg as a path list, and the empty element makes it run every executable in the repo
-    root's subdirectories as inventory scripts.
+    ANSIBLE_INVENTORY names a real one-host file. A host list such as ``localhost,`` in a config
+    file or ANSIBLE_INVENTORY is read as a path list by ansible-core 2.19; its empty element
+    became the repo root, and every executable script there was run as an inventory script.
     """
     inventory = os.path.join(os.path.dirname(os.path.abspath(kubeconfig)), "inventory.ini")
     if not os.path.exists(inventory):

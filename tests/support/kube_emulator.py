@@ -16,7 +16,8 @@ dry runs, finalizers, a minimal watch, bearer-token auth and fault injection.
 
 Test controls live under ``/_emulator/`` (no auth, never recorded as API requests):
 ``POST logs`` (seed a log), ``GET|DELETE requests`` (served requests), ``POST reset``,
-``POST state`` (bulk load ``{"objects": [...], "logs": [...]}``), ``POST faults`` /
+``POST state`` (bulk load ``{"objects": [...], "logs": [...]}``), ``POST settle`` (wait until
+bulk-loaded objects are pre-serialised, before timing a LIST), ``POST faults`` /
 ``DELETE faults`` (inject 401/403/500... for a method + path regex, ``times`` N).
 
 Auth: with ``token=...`` every API request needs ``Authorization: Bearer <token>`` (else 401).
@@ -29,15 +30,24 @@ Known limits (it is not a cluster):
 - No garbage collection: deleting an owner does not delete its dependents. Deleting a Namespace
   deletes everything in it at once. Pods are deleted immediately (no kubelet to confirm the grace
   period) unless they carry finalizers.
-- core/v1 Events and events.k8s.io/v1 Events are separate stores (the real server shares one).
-- No RBAC, TLS, protobuf, OpenAPI (404), server-side apply field ownership (apply-patch is treated
+- core/v1 Events and events.k8s.io/v1 Events are stored apart but read as one, like the real
+  server: GET/LIST/watch of either API also serve the other's events, converted. Writes (update,
+  patch, delete) only reach an event through the API that created it.
+- No RBAC, TLS, server-side apply field ownership (apply-patch is treated
   as a merge patch that may create), admission, or defaulting beyond uid/resourceVersion/
   creationTimestamp/generation and a Pending phase for new pods.
 - Watch sends ADDED (or MODIFIED after ``resourceVersion``) for current objects, holds the stream
   for at most ``timeoutSeconds`` (capped at 2 s) and closes it; no live event delivery.
 - Strategic merge patch merges lists by key only for the common pod-spec lists (see MERGE_KEYS).
 - Discovery is legacy only: kubectl's aggregated-discovery Accept header is answered with the
-  legacy documents, which kubectl accepts and uses.
+  legacy documents, which kubectl accepts and uses. OpenAPI v3 is a skeleton that only declares
+  ``fieldValidation`` support (so ``kubectl apply`` works); there are no schemas and no v2.
+- JSON only: protobuf/CBOR request bodies get 415. ``kubectl get/describe/logs/apply -f/delete/
+  scale/cordon/label`` work; imperative generators such as ``kubectl create deployment`` send
+  protobuf and fail. ``kubectl get`` tables (Accept ``as=Table``) have kubectl's columns for pods,
+  nodes and events and NAME/AGE for everything else (see make_table).
+- Node, Pod, workload... objects always carry ``spec``/``status`` (``{}`` when empty), like the
+  real server; list items carry no kind/apiVersion, like the real server.
 """
 
 from __future__ import annotations
@@ -191,8 +201,139 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFo
 WATCH_HOLD_MAX = 2.0
 
 
+# Kinds whose spec/status are structs in k8s.io/api: the server always emits them, {} when empty.
+SPEC_STATUS_KINDS = {"Pod", "Node", "Namespace", "Service", "PersistentVolumeClaim", "PersistentVolume",
+                     "ReplicationController", "ResourceQuota", "Deployment", "ReplicaSet", "StatefulSet",
+                     "DaemonSet", "Job", "CronJob", "PodDisruptionBudget", "APIService"}
+
+
+def _default_structs(obj):
+    if obj.get("kind") in SPEC_STATUS_KINDS:
+        if not isinstance(obj.get("spec"), dict):
+            obj["spec"] = {}
+        if not isinstance(obj.get("status"), dict):
+            obj["status"] = {}
+
+
 def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------
+# Server-side printing (meta.k8s.io/v1 Table), what `kubectl get` shows without -o
+# --------------------------------------------------------------------------------------------
+
+def _parse_ts(value):
+    try:
+        return datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def human_age(value):
+    """apimachinery duration.HumanDuration, shortened: 45s, 12m, 5h, 3d."""
+    when = _parse_ts(value)
+    if when is None:
+        return "<unknown>"
+    seconds = int((datetime.datetime.now(datetime.timezone.utc) - when).total_seconds())
+    if seconds < 120:
+        return "%ds" % max(seconds, 0)
+    if seconds < 3600 * 3:
+        return "%dm" % (seconds // 60)
+    if seconds < 86400 * 2:
+        return "%dh" % (seconds // 3600)
+    return "%dd" % (seconds // 86400)
+
+
+def pod_status_text(pod):
+    """The STATUS column the way pkg/printers/internalversion/printers.go printPod computes it."""
+    status = pod.get("status") or {}
+    reason = status.get("reason") or status.get("phase") or "Unknown"
+    spec = pod.get("spec") or {}
+    inits = status.get("initContainerStatuses") or []
+    initializing = False
+    for index, item in enumerate(inits):
+        state = item.get("state") or {}
+        terminated = state.get("terminated")
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if terminated:
+            reason = "Init:" + (terminated.get("reason") or "ExitCode:%d" % terminated.get("exitCode", 0))
+        elif (state.get("waiting") or {}).get("reason") not in (None, "PodInitializing"):
+            reason = "Init:" + state["waiting"]["reason"]
+        else:
+            reason = "Init:%d/%d" % (index, len(spec.get("initContainers") or []))
+        initializing = True
+        break
+    if not initializing:
+        for item in reversed(status.get("containerStatuses") or []):
+            state = item.get("state") or {}
+            if (state.get("waiting") or {}).get("reason"):
+                reason = state["waiting"]["reason"]
+            elif (state.get("terminated") or {}).get("reason"):
+                reason = state["terminated"]["reason"]
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        reason = "Terminating"
+    return reason
+
+
+def _cells(kind, obj):
+    meta = obj.get("metadata") or {}
+    age = human_age(meta.get("creationTimestamp"))
+    status = obj.get("status") or {}
+    if kind == "Pod":
+        statuses = status.get("containerStatuses") or []
+        total = len((obj.get("spec") or {}).get("containers") or [])
+        ready = sum(1 for item in statuses if item.get("ready"))
+        restarts = sum(item.get("restartCount", 0) for item in statuses)
+        return [meta.get("name"), "%d/%d" % (ready, total), pod_status_text(obj), restarts, age,
+                status.get("podIP") or "<none>", (obj.get("spec") or {}).get("nodeName") or "<none>"]
+    if kind == "Node":
+        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+        text = {"True": "Ready", "False": "NotReady"}.get(conditions.get("Ready"), "NotReady")
+        if (obj.get("spec") or {}).get("unschedulable"):
+            text += ",SchedulingDisabled"
+        return [meta.get("name"), text, "<none>", age, (status.get("nodeInfo") or {}).get("kubeletVersion", "")]
+    if kind == "Event":
+        involved = obj.get("involvedObject") or obj.get("regarding") or {}
+        last = obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp") or obj.get("eventTime")
+        return [human_age(last), obj.get("type"), obj.get("reason"),
+                "%s/%s" % ((involved.get("kind") or "").lower(), involved.get("name")),
+                obj.get("message") or obj.get("note") or ""]
+    return [meta.get("name"), age]
+
+
+_COLUMNS = {
+    "Pod": [("Name", "string", 0), ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "integer", 0),
+            ("Age", "string", 0), ("IP", "string", 1), ("Node", "string", 1)],
+    "Node": [("Name", "string", 0), ("Status", "string", 0), ("Roles", "string", 0), ("Age", "string", 0),
+             ("Version", "string", 0)],
+    "Event": [("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0),
+              ("Object", "string", 0), ("Message", "string", 0)],
+}
+
+
+def make_table(kind, items, list_meta, include_object=None):
+    """A meta.k8s.io/v1 Table; rows carry PartialObjectMetadata (or the object with includeObject=Object)."""
+    columns = _COLUMNS.get(kind, [("Name", "string", 0), ("Age", "string", 0)])
+    rows = []
+    for obj in items:
+        if include_object == "None":
+            row_object = None
+        elif include_object == "Object":
+            row_object = obj
+        else:
+            row_object = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                          "metadata": obj.get("metadata") or {}}
+        row = {"cells": _cells(kind, obj)}
+        if row_object is not None:
+            row["object"] = row_object
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": dict(list_meta),
+            "columnDefinitions": [{"name": name, "type": type_, "format": "name" if name == "Name" else "",
+                                   "description": name, "priority": priority}
+                                  for name, type_, priority in columns],
+            "rows": rows}
 
 
 class ApiError(Exception):
@@ -563,15 +704,65 @@ def _selector_string(selector):
     return ",".join(parts)
 
 
+def core_to_events_v1(event):
+    """A core/v1 Event as events.k8s.io/v1 serves it (pkg/apis/events/v1 conversion)."""
+    source = event.get("source") or {}
+    converted = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": event.get("metadata") or {},
+                 "eventTime": event.get("eventTime"),
+                 "reportingController": event.get("reportingComponent") or source.get("component") or "",
+                 "reportingInstance": event.get("reportingInstance") or source.get("host") or "",
+                 "action": event.get("action"), "reason": event.get("reason"),
+                 "regarding": event.get("involvedObject") or {}, "related": event.get("related"),
+                 "note": event.get("message"), "type": event.get("type"), "series": event.get("series"),
+                 "deprecatedSource": source or None, "deprecatedFirstTimestamp": event.get("firstTimestamp"),
+                 "deprecatedLastTimestamp": event.get("lastTimestamp"), "deprecatedCount": event.get("count")}
+    return {k: v for k, v in converted.items() if v is not None}
+
+
+def events_v1_to_core(event):
+    """An events.k8s.io/v1 Event as core/v1 serves it."""
+    source = dict(event.get("deprecatedSource") or {})
+    if not source and event.get("reportingController"):
+        source = {"component": event["reportingController"]}
+        if event.get("reportingInstance"):
+            source["host"] = event["reportingInstance"]
+    converted = {"apiVersion": "v1", "kind": "Event", "metadata": event.get("metadata") or {},
+                 "involvedObject": event.get("regarding") or {}, "reason": event.get("reason"),
+                 "message": event.get("note"), "source": source or None,
+                 "firstTimestamp": event.get("deprecatedFirstTimestamp"),
+                 "lastTimestamp": event.get("deprecatedLastTimestamp"), "count": event.get("deprecatedCount"),
+                 "type": event.get("type"), "eventTime": event.get("eventTime"), "series": event.get("series"),
+                 "action": event.get("action"), "related": event.get("related"),
+                 "reportingComponent": event.get("reportingController"),
+                 "reportingInstance": event.get("reportingInstance")}
+    return {k: v for k, v in converted.items() if v is not None}
+
+
 class _Entry(object):
-    """A stored object plus its cached list-item JSON (serialising once makes big LISTs cheap)."""
+    """A stored object plus its list-item JSON, serialised once (that makes big LISTs cheap).
 
-    __slots__ = ("obj", "item", "rv")
+    Entries are never mutated (a write stores a new one), so the cached bytes cannot go stale and
+    filling them from a warm-up thread is safe.
+    """
 
-    def __init__(self, obj):
+    __slots__ = ("obj", "_item", "rv")
+
+    def __init__(self, obj, eager=True):
         self.obj = obj
-        self.item = _dumps(_strip_type(obj))
+        self._item = _dumps(_strip_type(obj)) if eager else None
         self.rv = int(obj["metadata"]["resourceVersion"])
+
+    @property
+    def item(self):
+        item = self._item
+        if item is None:
+            item = self._item = _dumps(_strip_type(self.obj))
+        return item
+
+
+def _warm(entries):
+    for entry in entries:
+        entry.item  # noqa: B018 - fills the cache
 
 
 class KubeEmulator(object):
@@ -595,6 +786,7 @@ class KubeEmulator(object):
         self._thread = None
         self.requests = []
         self.faults = []
+        self._warmers = []
         self.reset()
         self._discovery = self._build_discovery()
 
@@ -641,9 +833,12 @@ class KubeEmulator(object):
         }
 
     def write_kubeconfig(self, path, namespace="default", token=None):
-        with open(path, "w") as handle:
+        """Write the kubeconfig atomically: Molecule waits for the file and must never read half of it."""
+        partial = "%s.%d.tmp" % (path, os.getpid())
+        with open(partial, "w") as handle:
             json.dump(self.kubeconfig(namespace, token), handle, indent=2)
-        os.chmod(path, 0o600)
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
         return path
 
     # -- test controls (also reachable over HTTP under /_emulator/) ---------------------------
@@ -673,6 +868,8 @@ class KubeEmulator(object):
     def load(self, objects, logs=None):
         """Bulk-load objects as they are (status, uid, timestamps kept; missing metadata filled)."""
         count = 0
+        entries = []
+        stamp = now_rfc3339()
         with self._lock:
             for obj in objects:
                 res = self._resource_for(obj)
@@ -688,12 +885,15 @@ class KubeEmulator(object):
                     meta.pop("namespace", None)
                 obj["apiVersion"] = res.api_version
                 obj["kind"] = res.kind
-                meta.setdefault("uid", str(uuid.uuid4()))
-                meta.setdefault("creationTimestamp", now_rfc3339())
+                _default_structs(obj)
+                if "uid" not in meta:
+                    meta["uid"] = str(uuid.uuid4())
+                if "creationTimestamp" not in meta:
+                    meta["creationTimestamp"] = stamp
                 if res.generation:
                     meta.setdefault("generation", 1)
                 meta["resourceVersion"] = self._next_rv()
-                self._put(res, ns, meta["name"], obj)
+                entries.append(self._put(res, ns, meta["name"], obj, eager=False))
                 count += 1
             for item in logs or []:
                 if isinstance(item, dict):
@@ -702,7 +902,16 @@ class KubeEmulator(object):
                 else:
                     (namespace, pod, container, previous), text = item
                     self.set_log(namespace, pod, container, text, previous)
+        # Serialise list items off the request path; a LIST that comes first fills them itself.
+        warm = threading.Thread(target=_warm, args=(entries,), name="kube-emulator-warm", daemon=True)
+        warm.start()
+        self._warmers.append(warm)
         return count
+
+    def settle(self, timeout=30):
+        """Wait until bulk-loaded objects are serialised, so the next LIST is steady-state fast."""
+        while self._warmers:
+            self._warmers.pop().join(timeout)
 
     def objects(self, kind=None, api_version=None):
         """Every stored object (deep copies), optionally of one kind."""
@@ -730,12 +939,13 @@ class KubeEmulator(object):
         self._rv += 1
         return str(self._rv)
 
-    def _put(self, res, ns, name, obj):
+    def _put(self, res, ns, name, obj, eager=True):
         store = self._store[res.key]
         key = (ns or "", name)
         if key not in store:
             self._sorted.pop(res.key, None)
-        store[key] = _Entry(obj)
+        entry = store[key] = _Entry(obj, eager)
+        return entry
 
     def _remove(self, res, ns, name):
         self._store[res.key].pop((ns or "", name), None)
@@ -827,6 +1037,38 @@ class KubeEmulator(object):
             return self._discovery[(parts[1], parts[2])]
         return None
 
+    def _openapi_v3(self, rest):
+        """A skeleton OpenAPI v3: only enough for kubectl to see that every kind accepts the
+        ``fieldValidation`` query parameter, so ``kubectl apply`` validates server-side (we accept
+        and ignore it) instead of demanding schemas we do not serve."""
+        if not rest:
+            return {"paths": {("api/v1" if not g else "apis/%s/%s" % (g, v)): {
+                "serverRelativeURL": "/openapi/v3/%s?hash=%s" % ("api/v1" if not g else "apis/%s/%s" % (g, v),
+                                                                 "0" * 16)}
+                for (g, v) in self._group_versions}}
+        if rest[:2] == ["api", "v1"] and len(rest) == 2:
+            group, version = "", "v1"
+        elif rest[:1] == ["apis"] and len(rest) == 3:
+            group, version = rest[1], rest[2]
+        else:
+            return None
+        resources = self._group_versions.get((group, version))
+        if resources is None:
+            return None
+        prefix = "/api/v1" if not group else "/apis/%s/%s" % (group, version)
+        parameter = {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+        paths = {}
+        for res in resources:
+            gvk = {"group": group, "version": version, "kind": res.kind}
+            base = prefix + ("/namespaces/{namespace}" if res.namespaced else "") + "/" + res.plural
+            operation = {"x-kubernetes-group-version-kind": gvk, "parameters": [parameter],
+                         "responses": {"200": {"description": "OK"}}}
+            paths[base] = {"post": dict(operation, operationId="create" + res.kind)}
+            paths[base + "/{name}"] = {"patch": dict(operation, operationId="patch" + res.kind),
+                                       "put": dict(operation, operationId="replace" + res.kind)}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
+                "components": {"schemas": {}}}
+
     # -- routing ----------------------------------------------------------------------------
     def route(self, parts):
         """Map path segments to (res, namespace, name, subresource) or None when not an API path."""
@@ -860,6 +1102,7 @@ class KubeEmulator(object):
         path = split.path
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         parts = [p for p in path.split("/") if p]
+        started = time.perf_counter()
         record = {"method": method, "path": path, "query": query,
                   "content_type": (headers.get("Content-Type") or "").split(";")[0],
                   "body_size": len(body or b""), "status": 0}
@@ -872,6 +1115,7 @@ class KubeEmulator(object):
             result = (err.code, "application/json", _dumps(status_body(err.code, err.message, err.reason,
                                                                           err.details)))
         record["status"] = 200 if result[0] == "watch" else result[0]
+        record["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if record_request:
             with self._lock:
                 self.requests.append(record)
@@ -917,6 +1161,10 @@ class KubeEmulator(object):
                 return 200, "application/json", _dumps(doc)
         routed = self.route(parts)
         if routed is None:
+            if method == "GET" and parts[:2] == ["openapi", "v3"]:
+                doc = self._openapi_v3(parts[2:])
+                if doc is not None:
+                    return 200, "application/json", _dumps(doc)
             if parts[:1] in (["openapi"], ["swagger.json"]):
                 raise ApiError(404, "the server could not find the requested resource")
             if parts in (["healthz"], ["readyz"], ["livez"]):
@@ -929,11 +1177,20 @@ class KubeEmulator(object):
         if method == "GET":
             if sub == "log":
                 return self._log(res, ns, name, query)
+            table = sub is None and "as=Table" in (headers.get("Accept") or "")
             if name is None:
                 if query.get("watch") in ("true", "1"):
-                    return self._watch(res, ns, query)
+                    return self._watch(res, ns, query, table)
+                if table:
+                    listed = json.loads(self._list(res, ns, query))
+                    return self._json(make_table(res.kind, listed["items"], listed["metadata"],
+                                                   query.get("includeObject")))
                 return 200, "application/json", self._list(res, ns, query)
-            return self._json(self._read(res, ns, name, sub))
+            obj = self._read(res, ns, name, sub)
+            if table:
+                return self._json(make_table(res.kind, [obj], {"resourceVersion": obj["metadata"].get(
+                    "resourceVersion", "")}, query.get("includeObject")))
+            return self._json(obj)
         payload = self._parse_body(body, headers, method)
         if method == "POST":
             if sub == "eviction":
@@ -967,6 +1224,12 @@ class KubeEmulator(object):
     def _parse_body(body, headers, method):
         if not body:
             return None
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type in ("application/vnd.kubernetes.protobuf", "application/cbor"):
+            # 415 makes client-go (kubectl create ...) retry the request as JSON.
+            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
+                                "application/json, application/yaml, application/apply-patch+yaml",
+                           "UnsupportedMediaType")
         try:
             return json.loads(body)
         except ValueError as err:
@@ -983,6 +1246,11 @@ class KubeEmulator(object):
     # -- reads -------------------------------------------------------------------------------
     def _read(self, res, ns, name, sub):
         with self._lock:
+            other, convert = self._mirror(res)
+            mirrored = other is not None and (ns or "", name) not in self._store[res.key] and \
+                self._store[other.key].get((ns or "", name))
+            if mirrored:
+                return copy.deepcopy(convert(mirrored.obj))
             obj = copy.deepcopy(self._get_entry(res, ns, name).obj)
         if sub == "scale":
             return self._scale_of(obj)
@@ -1003,9 +1271,26 @@ class KubeEmulator(object):
                 "spec": {"replicas": spec.get("replicas", 1)},
                 "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": selector_text}}
 
+    def _mirror(self, res):
+        """The other Event API and the conversion into ``res``'s shape, or (None, None)."""
+        if res.key == ("", "events"):
+            return self._by_path[("events.k8s.io", "v1", "events")], events_v1_to_core
+        if res.key == ("events.k8s.io", "events"):
+            return self._by_path[("", "v1", "events")], core_to_events_v1
+        return None, None
+
     def _matching(self, res, ns, query):
+        """(key, entry) pairs in key order that match the query's selectors (Events: both APIs)."""
         labels = parse_label_selector(query.get("labelSelector"))
         fields = parse_field_selector(res, query.get("fieldSelector"))
+        other, convert = self._mirror(res)
+        if other is None or not self._store[other.key]:
+            return self._matching_store(res, ns, labels, fields, None)
+        merged = dict(self._matching_store(other, ns, labels, fields, convert))
+        merged.update(self._matching_store(res, ns, labels, fields, None))
+        return sorted(merged.items(), key=lambda pair: pair[0])
+
+    def _matching_store(self, res, ns, labels, fields, convert):
         store = self._store[res.key]
         keys = self._sorted_keys(res)
         if ns is not None:
@@ -1014,6 +1299,8 @@ class KubeEmulator(object):
             keys = keys[start:end]
         for key in keys:
             entry = store[key]
+            if convert is not None:
+                entry = _Entry(convert(entry.obj))
             meta = entry.obj["metadata"]
             if labels and not label_match(meta.get("labels"), labels):
                 continue
@@ -1045,17 +1332,26 @@ class KubeEmulator(object):
         if remaining:
             meta["continue"] = base64.urlsafe_b64encode(json.dumps({"k": list(last_key)}).encode()).decode()
             meta["remainingItemCount"] = remaining
-        head = _dumps({"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta})
-        return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
+        head = _dumps({"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta})[:-1] + b',"items":['
+        if not items:
+            return head + b"]}"
+        # One join, no intermediate copies of a multi-megabyte body.
+        items[0] = head + items[0]
+        items[-1] = items[-1] + b"]}"
+        return b",".join(items)
 
-    def _watch(self, res, ns, query):
+    def _watch(self, res, ns, query, table=False):
         since = int(query.get("resourceVersion") or 0)
         with self._lock:
             events = []
             for _key, entry in self._matching(res, ns, query):
                 if since and entry.rv <= since:
                     continue
-                events.append(_dumps({"type": "MODIFIED" if since else "ADDED", "object": entry.obj}) + b"\n")
+                obj = entry.obj
+                if table:
+                    obj = make_table(res.kind, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                       query.get("includeObject"))
+                events.append(_dumps({"type": "MODIFIED" if since else "ADDED", "object": obj}) + b"\n")
         hold = min(float(query.get("timeoutSeconds") or WATCH_HOLD_MAX), WATCH_HOLD_MAX)
         return "watch", events, hold
 
@@ -1172,6 +1468,7 @@ class KubeEmulator(object):
                 obj.pop("status", None)
                 if res.kind == "Pod":
                     obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj)}
+            _default_structs(obj)
             if dry_run:
                 return obj
             if res.namespaced:
@@ -1254,6 +1551,7 @@ class KubeEmulator(object):
             new_meta["namespace"] = ns
         new["apiVersion"] = res.api_version
         new["kind"] = res.kind
+        _default_structs(new)
         if res.generation:
             generation = old_meta.get("generation", 1)
             if sub is None and new.get("spec") != old.get("spec"):
@@ -1318,7 +1616,9 @@ class KubeEmulator(object):
 
     def _delete_collection(self, res, ns, query, dry_run):
         with self._lock:
-            names = [key for key, _entry in self._matching(res, ns, query)]
+            labels = parse_label_selector(query.get("labelSelector"))
+            fields = parse_field_selector(res, query.get("fieldSelector"))
+            names = [key for key, _entry in self._matching_store(res, ns, labels, fields, None)]
             deleted = [self._delete(res, key[0] or None, key[1], dry_run, query, {}) for key in names]
         return {"kind": res.list_kind, "apiVersion": res.api_version,
                 "metadata": {"resourceVersion": str(self._rv)}, "items": deleted}
@@ -1374,6 +1674,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "kube-emulator"
+    # Headers and body go out as separate writes; without TCP_NODELAY, Nagle + delayed ACK add
+    # ~40 ms to every keep-alive response.
+    disable_nagle_algorithm = True
     emulator = None  # bound per server
 
     def log_message(self, *args):  # quiet: tests read /_emulator/requests instead
@@ -1430,6 +1733,9 @@ def _control(emulator, method, path, body):
         if name == "requests" and method == "DELETE":
             emulator.clear_requests()
             return 200, {"cleared": True}
+        if name == "settle" and method == "POST":
+            emulator.settle()
+            return 200, {"settled": True}
         if name == "reset" and method == "POST":
             emulator.reset()
             return 200, {"reset": True}
