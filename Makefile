@@ -4,7 +4,7 @@ VENV := .venv/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint sanity unit integration molecule bench clean
+.PHONY: demo test setup lint sanity unit integration molecule bench docs docs-check clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -33,7 +33,17 @@ molecule: setup
 	$(VENV)/python -m pytest tests/integration -q -m molecule
 
 bench: setup
-	$(VENV)/python benchmarks/run_all.py
+	$(VENV)/python benchmarks/bench_diagnose.py
+	$(VENV)/python benchmarks/bench_classify.py
+	$(VENV)/python benchmarks/bench_remediation.py
+	$(VENV)/python benchmarks/bench_fleet.py
+
+# Regenerate docs/reference from the plugins' own documentation (tests/unit/test_docs.py fails when stale).
+docs: setup
+	$(VENV)/python scripts/gen_docs.py
+
+docs-check: setup
+	$(VENV)/python scripts/gen_docs.py --check
 
 clean:
 	rm -rf .venv .cache .collections tests/output

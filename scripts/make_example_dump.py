@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Regenerate examples/cluster-dump/: a small, realistic shop cluster in `kubectl cluster-info dump` layout.
 
 Deterministic (fixed clock, name-derived uids), so re-running it yields identical files:
