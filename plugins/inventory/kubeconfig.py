@@ -10,7 +10,7 @@ name: kubeconfig
 short_description: One inventory host per kubeconfig context, so a play can diagnose a fleet of clusters
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Reads one or more kubeconfig files and adds one host per context, with the variables a play needs to talk
     to that cluster from the controller (C(ansible_connection=local)), grouped by cluster name and API server.
@@ -62,7 +62,7 @@ options:
     default: [cluster, server]
   parent_group:
     description:
-      - Every generated host is also put into this group (the default target of P(aiops.k8s.diagnose_fleet#playbook)).
+      - Every generated host is also put into this group (a convenient target for the C(playbooks/diagnose_fleet.yml) playbook).
     type: str
     default: aiops_k8s_clusters
   duplicate_contexts:
@@ -250,7 +250,7 @@ def collect_contexts(files, include, exclude, duplicate="first"):
             first_cluster.setdefault(name, (path, body))
         for name in parsed["users"]:
             first_user.setdefault(name, path)
-    all_paths = os.pathsep.join(path for path, _ in files)
+    all_paths = os.pathsep.join(path for path, dummy in files)
     for path, parsed in files:
         stem = os.path.splitext(os.path.basename(path))[0] or "kubeconfig"
         for context_name, body in parsed["contexts"].items():

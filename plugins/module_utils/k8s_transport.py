@@ -298,6 +298,21 @@ def _core_get_api_client():
     return get_api_client, AUTH_ARG_SPEC
 
 
+def _kubeconfig_server(kwargs):
+    """The server URL of the kubeconfig context in use, for messages; None when unknown."""
+    try:
+        from kubernetes.config.kube_config import KubeConfigLoader, _get_kube_config_loader_for_yaml_file
+        path = kwargs.get("kubeconfig")
+        if not isinstance(path, str):
+            return None
+        loader = _get_kube_config_loader_for_yaml_file(path, active_context=kwargs.get("context"))
+        if isinstance(loader, KubeConfigLoader):
+            return loader._cluster["server"]  # pylint: disable=protected-access
+    except Exception:  # pylint: disable=broad-except
+        return None
+    return None
+
+
 def _unreachable_host(exc):
     """The host a connection failure names ("host='127.0.0.1', port=6443"), or None for other errors."""
     text = str(exc)
@@ -323,6 +338,16 @@ def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT):
     try:
         k8s_client = get_api_client(**kwargs)
     except Exception as exc:  # ConfigException, CoreException, missing kubeconfig file ...
+        status = getattr(exc, "status", None)
+        if status is None:
+            match = re.search(r"\((401|403)\)", str(exc))
+            status = int(match.group(1)) if match else None
+        server = kwargs.get("host") or _kubeconfig_server(kwargs) or "the API server"
+        if status == 401:
+            raise Unauthorized(server)
+        if status == 403:
+            # kubernetes.core reads /version while building the client.
+            raise Forbidden("get", "the server version (/version)", detail="at %s" % server)
         host = _unreachable_host(exc)
         if host:
             # kubernetes.core asks the server for its version while building the client.
