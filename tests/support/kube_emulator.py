@@ -1422,10 +1422,15 @@ class KubeEmulator(object):
         if api_version and api_version != res.api_version:
             raise ApiError(400, "the API version in the data (%s) does not match the expected API version (%s)"
                            % (api_version, res.api_version))
-        pattern, message = (DNS1123_LABEL, LABEL_MSG) if res.kind == "Namespace" else (DNS1123_SUBDOMAIN,
-                                                                                       SUBDOMAIN_MSG)
-        if len(name) > 253 or not pattern.match(name):
-            raise invalid(res, name, "metadata.name", message, value=name)
+        if res.group == "rbac.authorization.k8s.io":
+            # RBAC names only need to be valid path segments (system:metrics-server is legal).
+            if not name or name in (".", "..") or "/" in name or "%" in name:
+                raise invalid(res, name, "metadata.name", 'may not contain "/" or "%"', value=name)
+        else:
+            pattern, message = (DNS1123_LABEL, LABEL_MSG) if res.kind == "Namespace" \
+                else (DNS1123_SUBDOMAIN, SUBDOMAIN_MSG)
+            if len(name) > 253 or not pattern.match(name):
+                raise invalid(res, name, "metadata.name", message, value=name)
         if res.kind == "Pod" and not ((obj.get("spec") or {}).get("containers")):
             raise invalid(res, name, "spec.containers", "Required value", cause_type="FieldValueRequired")
 
