@@ -10,7 +10,7 @@ type: aggregate
 short_description: Write a tamper-evident operation history record (PHR) of every aiops.k8s run
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Collects what the collection's modules return (diagnoses, plans, approval decisions, remediation
     operations, validations, rollbacks; recognised by their C(aiops) marker, not by task names) plus the
@@ -24,7 +24,7 @@ description:
     unless O(include_extra_vars) is set.
   - Prints one summary line per record saying whether and where it was written. A run that changed the
     cluster without a written record is displayed as an error. A callback cannot change the exit code of
-    C(ansible-playbook); the P(aiops.k8s.phr_verify#playbook) playbook detects operations without a record.
+    C(ansible-playbook); the C(playbooks/phr_verify.yml) playbook (module M(aiops.k8s.phr_verify)) detects operations without a record.
   - Enable it with C(callbacks_enabled = aiops.k8s.phr) in C(ansible.cfg) or C(ANSIBLE_CALLBACKS_ENABLED).
 requirements:
   - jinja2 (shipped with ansible-core)
@@ -122,11 +122,13 @@ import os
 import socket
 import traceback
 
+from ansible.module_utils.urls import open_url
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
 try:
     from ansible_collections.aiops.k8s.plugins.module_utils import records
+    from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
     IMPORT_ERROR = None
 except Exception as exc:  # the record is lost otherwise: say so loudly at the end of the run
     records = None
@@ -283,11 +285,11 @@ class CallbackModule(CallbackBase):
             if not self._http_url:
                 self._errors.append("http sink enabled but AIOPS_K8S_PHR_HTTP_URL is not set")
             else:
-                ok, attempts, detail = records.http_post(self._http_url, clean, timeout=self._http_timeout,
+                ok, attempts, detail = records.http_post(self._http_url, clean, _open_url, timeout=self._http_timeout,
                                                          retries=self._http_retries, token=self._http_token)
                 if not ok:
                     message = "HTTP sink %s failed after %d attempt(s): %s" % (
-                        records.redact(self._http_url), attempts, detail)
+                        redact(self._http_url), attempts, detail)
                     self._display.warning("PHR: %s" % message)
                     if "file" not in self._sinks:
                         error = message
@@ -297,8 +299,8 @@ class CallbackModule(CallbackBase):
 
     def _report(self, outcomes):
         for summary, record in outcomes:
-            changed = (record.get("operation") or {}).get("status") in ("applied", "validated", "rolled_back",
-                                                                       "rollback_failed")
+            status = (record.get("operation") or {}).get("status")
+            changed = status in ("applied", "validated", "rolled_back", "rollback_failed")
             self._publish(summary, changed)
         if not outcomes and self._collector.changed_cluster:
             self._display.error("PHR: this run changed the cluster but produced no record.")
@@ -329,10 +331,18 @@ class CallbackModule(CallbackBase):
             record["completeness"] = records.completeness(record)
             store = records.RecordStore(self._record_dir)
             summary, clean = self._emit(store, record)
+            self._display.warning("PHR: building the records failed (%s); writing a fallback record with the raw "
+                                  "results instead" % redact("; ".join(self._errors)))
             self._publish(summary, bool(self._collector and self._collector.changed_cluster))
         except Exception as exc:
             self._display.error("PHR: NO record was written for this run (%s; earlier: %s)"
-                                % (_one_line(exc), "; ".join(self._errors)))
+                                % (_one_line(exc), redact("; ".join(self._errors))))
+
+
+def _open_url(url, data=None, headers=None, method=None, timeout=10):
+    """open_url without following redirects: a redirected POST would re-send the record elsewhere."""
+    return open_url(url, data=data, headers=headers, method=method, timeout=timeout, follow_redirects="none",
+                    use_proxy=True)
 
 
 def _user():

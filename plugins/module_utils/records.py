@@ -29,7 +29,7 @@ import tempfile
 import time
 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import parse_time
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact_obj
 
 __metaclass__ = type
 
@@ -143,6 +143,12 @@ _DROPPED_RESULT_KEYS = ("invocation", "_ansible_no_log", "_ansible_verbose_alway
                         "warnings", "deprecations")
 
 
+def _looks_like_approval(value):
+    """The contract's approval shape (the remediate playbook's fact carries no marker of its own)."""
+    return isinstance(value, dict) and bool(value.get("plan_id")) and \
+        value.get("decision") in ("approve", "reject", "conditional") and "approver" in value
+
+
 def result_markers(result):
     """Contract-shaped payloads in one task result: [(kind, payload)].
 
@@ -156,6 +162,10 @@ def result_markers(result):
     marker = result.get("aiops")
     if isinstance(marker, dict) and marker.get("kind") in RESULT_KINDS:
         payload = dict((k, v) for k, v in result.items() if k not in _DROPPED_RESULT_KEYS)
+        args = (result.get("invocation") or {}).get("module_args") or {}
+        if marker["kind"] == "plan" and isinstance(args.get("diagnosis"), dict) and "diagnosis" not in payload:
+            # A plan made from a saved diagnosis: the diagnosis is the module's input, not its output.
+            payload["diagnosis"] = args["diagnosis"]
         found.append((marker["kind"], payload))
     for item in result.get("results") or []:
         found.extend(result_markers(item))
@@ -166,9 +176,10 @@ def result_markers(result):
                 fact_marker = value.get("aiops")
                 if isinstance(fact_marker, dict) and fact_marker.get("kind") in RESULT_KINDS:
                     found.append((fact_marker["kind"], dict(value)))
-                elif isinstance(value.get("approval"), dict) and value["approval"].get("plan_id") and \
-                        value["approval"].get("decision"):
+                elif _looks_like_approval(value.get("approval")):
                     found.append(("approval", {"approval": value["approval"]}))
+                elif _looks_like_approval(value):
+                    found.append(("approval", {"approval": dict(value)}))
     return found
 
 
@@ -263,8 +274,8 @@ def _resources(operation, diagnosis):
                 found.append({"container": container.get("name"), "resources": container.get("resources") or {}})
     if not found and diagnosis and isinstance(diagnosis.get("culprit"), dict):
         culprit = diagnosis["culprit"]
-        keys = [key for key in culprit if key in ("limit", "request", "memory_limit", "cpu_limit", "requests",
-                                                   "limits", "resources")]
+        wanted = ("limit", "request", "memory_limit", "cpu_limit", "requests", "limits", "resources")
+        keys = [key for key in culprit if key in wanted]
         if keys:
             found.append({"container": culprit.get("container"), "resources": dict((k, culprit[k]) for k in keys)})
     return found
@@ -337,11 +348,24 @@ def _approval_valid(plan, approval, operation):
 
 def _dry_run_passed(operation):
     dry_run = (operation or {}).get("dry_run")
-    if isinstance(dry_run, dict) and "passed" in dry_run:
-        return bool(dry_run["passed"])
+    if isinstance(dry_run, dict):
+        for key in ("accepted", "passed"):  # remediate reports "accepted"; "passed" is accepted too
+            if key in dry_run:
+                return bool(dry_run[key])
     if dry_run and not (isinstance(dry_run, dict) and dry_run.get("error")):
         return True
     return None if not operation else False
+
+
+def _drift_check(operation):
+    """remediate re-reads the target and refuses on drift before it saves, dry-runs or diffs anything."""
+    if operation.get("drift_check"):
+        return operation["drift_check"]
+    if operation.get("pre_state_ref") or operation.get("dry_run") or operation.get("diff"):
+        return "passed"
+    if operation.get("status") == "refused":
+        return "not passed: %s" % (operation.get("error") or "refused")
+    return None
 
 
 def _rollback_section(operation):
@@ -367,16 +391,21 @@ REQUIRED_SECTIONS = ("analysis", "decision", "safety", "actions", "validation", 
 
 
 def completeness(record):
-    """Which audit sections a record still lacks (the seed's "complete record" for medium/critical)."""
+    """Which audit sections a record still lacks (the seed's "complete record" for medium/critical).
+
+    Only sections that apply count: a diagnose-only record needs its analysis, a decision record
+    (plan never executed) the decision too, an operation record everything.
+    """
     missing = []
     if not (record.get("analysis") or {}).get("diagnoses"):
         missing.append("analysis")
     decision = record.get("decision") or {}
-    if not (decision.get("approver") and decision.get("justification") and decision.get("decision")):
+    if record.get("record_type") in ("operation", "decision") and not (
+            decision.get("approver") and decision.get("justification") and decision.get("decision")):
         missing.append("decision")
     safety = record.get("safety") or {}
-    if safety.get("dry_run_passed") is None or not safety.get("pre_state_saved") or \
-            not safety.get("pre_state_digest"):
+    if record.get("operation") and (safety.get("dry_run_passed") is None or not safety.get("pre_state_saved")
+                                    or not safety.get("pre_state_digest")):
         missing.append("safety")
     if record.get("operation") and record["operation"].get("status") != "refused" and not record.get("actions"):
         missing.append("actions")
@@ -450,9 +479,7 @@ def _operation_record(run, created_at, operation, plan, diagnoses, approval, val
     record["decision"] = _decision(plan, approval, tier)
     record["safety"] = {
         "dry_run_passed": _dry_run_passed(operation),
-        "drift_check": operation.get("drift_check") or (
-            "passed" if operation.get("status") not in ("refused", None) and plan and
-            plan.get("target_resource_version") else None),
+        "drift_check": _drift_check(operation),
         "pre_state_saved": bool(operation.get("pre_state_ref")),
         "pre_state_ref": operation.get("pre_state_ref"),
         "pre_state_digest": operation.get("pre_state_digest"),
@@ -501,6 +528,10 @@ def build_records(collector, run, now=None, id_token=None):
     diagnoses = []
     for item in collector.of_kind("diagnosis"):
         diagnoses.extend(d for d in item["payload"].get("diagnoses") or [] if isinstance(d, dict))
+    for item in collector.of_kind("plan"):
+        given = item["payload"].get("diagnosis")
+        if isinstance(given, dict) and given.get("diagnosis_id") not in [d.get("diagnosis_id") for d in diagnoses]:
+            diagnoses.append(given)
     diag_by_id = dict((d.get("diagnosis_id"), d) for d in diagnoses if d.get("diagnosis_id"))
     plans = [item["payload"].get("plan") for item in collector.of_kind("plan")
              if isinstance(item["payload"].get("plan"), dict)]
@@ -518,6 +549,12 @@ def build_records(collector, run, now=None, id_token=None):
     for kind in ("validation", "rollback"):
         for item in collector.of_kind(kind):
             payload = item["payload"]
+            if not isinstance(payload.get(kind), dict):
+                if kind == "validation" or item["status"] != "failed":
+                    continue  # e.g. a follow-up asked for before its checkpoint: nothing was checked
+                # The rollback itself failed before reporting: the cluster may be half restored.
+                payload = dict(payload, rollback={"attempted": True, "succeeded": False,
+                                                  "reason": str(payload.get("msg") or "rollback failed")})
             op_id = payload.get("operation_id") or (payload.get("operation") or {}).get("operation_id")
             if op_id in op_ids:
                 if kind == "validation":
@@ -563,7 +600,8 @@ def build_records(collector, run, now=None, id_token=None):
         record["pre_state"] = _pre_state(None, primary)
         record["timeline"] = _timeline(primary, None, None, None, [])
         records.append(record)
-    if not records and not follow_ups and (collector.failures or collector.changed_cluster):
+    acting_failures = [f for f in collector.failures if _short_action(f["action"]) in ("remediate", "rollback")]
+    if not records and not follow_ups and (acting_failures or collector.changed_cluster):
         record = new_record(new_record_id("run", now, id_token), "run", run, created_at)
         records.append(record)
     for record in records:
@@ -610,7 +648,8 @@ def summary_line(record, written_to=None, error=None):
         "record_id": record.get("record_id"),
         "revision": record.get("revision"),
         "type": record.get("record_type"),
-        "status": operation.get("status") or (record.get("decision") or {}).get("decision") or "diagnosed",
+        "status": operation.get("status") or (record.get("decision") or {}).get("decision") or (
+            "diagnosed" if record.get("record_type") == "diagnosis" else record.get("record_type")),
         "tier": (record.get("decision") or {}).get("tier"),
         "category": ((record.get("analysis") or {}).get("primary") or {}).get("category"),
         "complete": (record.get("completeness") or {}).get("complete"),
@@ -757,7 +796,7 @@ class RecordStore(object):
         revision = int(record.get("revision") or 1)
         with _Lock(self.root):
             if revision > 1:
-                _, previous = self.latest(record_id)
+                previous = self.latest(record_id)[1]
                 folder = os.path.dirname(previous["file"]) if previous else None
                 revision = max(revision, (previous or {}).get("revision", 1) + 1)
                 record["revision"] = revision
@@ -904,13 +943,13 @@ def verify_store(root, state_dir=None):
 # Sinks
 
 
-def http_post(url, body, timeout=10.0, retries=3, token=None, backoff=0.5, sleep=time.sleep):
+def http_post(url, body, opener, timeout=10.0, retries=3, token=None, backoff=0.5, sleep=time.sleep):
     """POST a JSON document; retry on connection errors and 5xx/429 with exponential backoff.
 
-    Returns (ok, attempts, detail). Never raises: a sink failure is reported, not fatal.
+    opener(url, data=, headers=, method=, timeout=) is Ansible's open_url, passed in by the callback so
+    this file stays free of Ansible. Returns (ok, attempts, detail). Never raises: a sink failure is reported.
     """
     from urllib import error as urlerror
-    from urllib import request as urlrequest
 
     data = json.dumps(body, sort_keys=True, default=str).encode("utf-8")
     headers = {"Content-Type": "application/json", "User-Agent": "aiops.k8s-phr/1"}
@@ -921,9 +960,8 @@ def http_post(url, body, timeout=10.0, retries=3, token=None, backoff=0.5, sleep
     for attempt in range(max(1, int(retries) + 1)):
         attempts = attempt + 1
         try:
-            req = urlrequest.Request(url, data=data, headers=headers, method="POST")
-            with urlrequest.urlopen(req, timeout=timeout) as response:
-                return True, attempts, "HTTP %s" % response.status
+            response = opener(url, data=data, headers=headers, method="POST", timeout=timeout)
+            return True, attempts, "HTTP %s" % getattr(response, "status", getattr(response, "code", "?"))
         except urlerror.HTTPError as exc:
             detail = "HTTP %s" % exc.code
             if exc.code < 500 and exc.code != 429:
@@ -956,10 +994,21 @@ def default_template_dir():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "phr")
 
 
+_ENVIRONMENTS = {}
+
+
 def _environment(template_dir, autoescape):
+    """One Jinja2 environment per template directory, so templates compile once per process."""
+    key = (os.path.abspath(template_dir or default_template_dir()), autoescape)
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = _new_environment(key[0], autoescape)
+    return _ENVIRONMENTS[key]
+
+
+def _new_environment(template_dir, autoescape):
     import jinja2  # controller only
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir or default_template_dir()),
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir),
                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.ChainableUndefined)
     env.filters["duration"] = fmt_duration
@@ -1052,16 +1101,16 @@ def bar_chart(title, bars, unit_label, target=None, target_label=None, width=560
     scale_max = max(values) if values and max(values) > 0 else 1.0
     inner = width - left - right
     rows = []
-    for number, bar in enumerate(bars):
-        value = bar.get("value") or 0
+    for number, item in enumerate(bars):
+        value = item.get("value") or 0
         length = int(round(inner * value / scale_max))
         over = target is not None and value > target
-        rows.append({"label": bar["label"], "text": bar.get("text", ""), "x": left,
+        rows.append({"label": item["label"], "text": item.get("text", ""), "x": left,
                      "y": top + number * (bar_height + 8), "width": max(length, 1 if value else 0),
                      "height": bar_height, "text_x": left + max(length, 0) + 6,
                      "text_y": top + number * (bar_height + 8) + bar_height - 6,
                      "label_y": top + number * (bar_height + 8) + bar_height - 6,
-                     "fill": "#c0392b" if over else bar.get("fill", "#2e86c1")})
+                     "fill": "#c0392b" if over else item.get("fill", "#2e86c1")})
     height = top + max(len(bars), 1) * (bar_height + 8) + 24
     chart = {"title": title, "width": width, "height": height, "bars": rows, "unit": unit_label,
              "label_x": left - 8, "empty": not bars, "target": None}
@@ -1133,8 +1182,9 @@ def compute_report(records, since=None, until=None, now=None):
                   [{"label": r["record_id"][-13:], "value": r["rollback"].get("duration_seconds") or 0,
                     "text": fmt_duration(r["rollback"].get("duration_seconds"))} for r in rolled],
                   "seconds", target=ROLLBACK_TARGET_SECONDS, target_label="5 min"),
-        bar_chart("Records by outcome", [{"label": str(k), "value": v, "text": str(v), "fill": "#7d3c98"}
-                                        for k, v in sorted(by_status.items())], "records"),
+        bar_chart("Records by outcome",
+                  [{"label": str(k), "value": v, "text": str(v), "fill": "#7d3c98"} for k, v in sorted(by_status.items())],
+                  "records"),
     ]
     return {
         "title": "aiops.k8s operations report",
@@ -1153,7 +1203,7 @@ def compute_report(records, since=None, until=None, now=None):
                          "target_met": share is None or share >= 1.0,
                          "incomplete": [{"record_id": r.get("record_id"),
                                          "missing": ", ".join((r.get("completeness") or {}).get("missing") or [])}
-                                        for r in audited if r not in complete]},
+                                        for r in audited if not (r.get("completeness") or {}).get("complete")]},
         "rollbacks": rollbacks,
         "rows": rows,
         "charts": charts,

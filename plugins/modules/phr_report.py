@@ -13,7 +13,7 @@ module: phr_report
 short_description: Compute the operations metrics (MTTD, MTTR, approval SLA, record completeness, rollbacks) from PHR records
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Reads the newest revision of every record the C(aiops.k8s.phr) callback wrote in a time range and
     computes MTTD (failure start to diagnosis), MTTR (failure start to validated fix), approval latency
@@ -22,7 +22,7 @@ description:
     (target under 5 minutes).
   - Failure start is the earliest failure evidence time of the diagnosis (event first seen, last
     container start or finish).
-  - Returns the figures plus chart geometry; the P(aiops.k8s.phr_report#playbook) playbook renders them as
+  - Returns the figures plus chart geometry; the C(playbooks/phr_report.yml) playbook renders them as
     Markdown and as a self-contained HTML page.
   - Read-only.
 options:
@@ -30,12 +30,13 @@ options:
     description:
       - The PHR record directory. Defaults to E(AIOPS_K8S_PHR_DIR), else C(~/.local/state/aiops-k8s/phr).
     type: path
+    default: ~/.local/state/aiops-k8s/phr
   since:
     description:
       - Start of the range (inclusive), by the time a record was first written. RFC 3339, a date
         (V(2026-11-01)) or relative to now (V(24h), V(7d), V(4w)). Default is the beginning.
     type: str
-  until:
+  before:
     description:
       - End of the range (exclusive), same formats as O(since). Default is now.
     type: str
@@ -104,7 +105,7 @@ report:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.aiops.k8s.plugins.module_utils.records import (
     RecordError, compute_report, load_latest_records, parse_since, utcnow)
@@ -115,18 +116,18 @@ DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            record_dir=dict(type="path"),
+            record_dir=dict(type="path", default=DEFAULT_RECORD_DIR, fallback=(env_fallback, ["AIOPS_K8S_PHR_DIR"])),
             since=dict(type="str"),
-            until=dict(type="str"),
+            before=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    record_dir = os.path.expanduser(params["record_dir"] or os.environ.get("AIOPS_K8S_PHR_DIR") or DEFAULT_RECORD_DIR)
+    record_dir = params["record_dir"]
     now = utcnow()
     try:
         since = parse_since(params["since"], now)
-        until = parse_since(params["until"], now)
+        until = parse_since(params["before"], now)
         if not os.path.isdir(record_dir):
             raise RecordError("PHR record directory %s does not exist: pass record_dir or set AIOPS_K8S_PHR_DIR"
                               % record_dir)

@@ -13,7 +13,7 @@ module: phr_verify
 short_description: Verify the hash chain of the operation history records (PHR) and find missing records
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Walks the append-only index C(index.jsonl) of a PHR record directory written by the
     C(aiops.k8s.phr) callback, recomputes every entry hash and the SHA-256 of every record file, and
@@ -28,6 +28,7 @@ options:
       - The PHR record directory (the callback's C(record_dir)).
       - Defaults to E(AIOPS_K8S_PHR_DIR), else C(~/.local/state/aiops-k8s/phr).
     type: path
+    default: ~/.local/state/aiops-k8s/phr
   state_dir:
     description:
       - The operation store to cross-check. Defaults to E(AIOPS_K8S_STATE_DIR), else
@@ -138,9 +139,8 @@ message:
   sample: "12 index entries, 9 records: chain intact"
 """
 
-import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.aiops.k8s.plugins.module_utils.records import verify_store
 from ansible_collections.aiops.k8s.plugins.module_utils.opstore import state_dir as default_state_dir
@@ -151,7 +151,7 @@ DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            record_dir=dict(type="path"),
+            record_dir=dict(type="path", default=DEFAULT_RECORD_DIR, fallback=(env_fallback, ["AIOPS_K8S_PHR_DIR"])),
             state_dir=dict(type="path"),
             check_operations=dict(type="bool", default=True),
             fail_on_error=dict(type="bool", default=True),
@@ -159,7 +159,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    record_dir = os.path.expanduser(params["record_dir"] or os.environ.get("AIOPS_K8S_PHR_DIR") or DEFAULT_RECORD_DIR)
+    record_dir = params["record_dir"]
     ops_dir = default_state_dir(params["state_dir"]) if params["check_operations"] else None
     try:
         result = verify_store(record_dir, ops_dir)
