@@ -226,8 +226,8 @@ def _previous_template(cluster, deployment, to_revision):
     if to_revision:
         chosen = [rs for revision, rs in owned if revision == int(to_revision)]
         if not chosen:
-            raise ActionError("Deployment %s/%s has no revision %s" % (meta.get("namespace"), meta.get("name"),
-                                                                    to_revision))
+            raise ActionError("Deployment %s/%s has no revision %s"
+                              % (meta.get("namespace"), meta.get("name"), to_revision))
         rs = chosen[0]
     else:
         older = [rs for revision, rs in owned if revision < current]
@@ -645,9 +645,10 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     else:
         reason = "validation failed: %s" % "; ".join(operation["validation"]["checks"])
         operation["rollback"] = do_rollback(cluster, current, approved["action"], reason, clock, path)
-        finish("rolled_back" if operation["rollback"]["succeeded"] else "rollback_failed",
-               "Validation of %s failed; %s" % (what, "rolled back" if operation["rollback"]["succeeded"]
-                                                 else "ROLLBACK FAILED: " + operation["rollback"]["detail"]))
+        succeeded = operation["rollback"]["succeeded"]
+        outcome = "rolled back" if succeeded else "ROLLBACK FAILED: " + operation["rollback"]["detail"]
+        finish("rolled_back" if succeeded else "rollback_failed",
+               "Validation of %s failed; %s" % (what, outcome))
     _save_quietly(store, record, operation)
     return True, operation, diff
 

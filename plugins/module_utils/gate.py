@@ -92,8 +92,8 @@ def check_approval(plan, approval, now):
                           "or pass approval_plan_id, approval_decision, approver and justification"
                           % (plan_id, tier))
     if decision not in DECISIONS:
-        raise GateRefusal("Approval decision %r for plan %s is not one of %s" % (decision, plan_id,
-                                                                             ", ".join(DECISIONS)))
+        raise GateRefusal("Approval decision %r for plan %s is not one of %s"
+                          % (decision, plan_id, ", ".join(DECISIONS)))
     if decision == "reject":
         raise GateRefusal("Plan %s was rejected by %s: %s" % (plan_id, approval.get("approver") or "unknown",
                                                               approval.get("justification") or "no reason given"))

@@ -90,15 +90,15 @@ def restart_problems(baseline, pods, since):
             name = status.get("name")
             count = _int(status.get("restartCount"))
             if count > before.get(name, 0):
-                found.append("pod %s container %s restarted (%d -> %d)" % (meta.get("name"), name,
-                                                                          before.get(name, 0), count))
+                found.append("pod %s container %s restarted (%d -> %d)"
+                             % (meta.get("name"), name, before.get(name, 0), count))
             for state_key in ("state", "lastState"):
                 terminated = (status.get(state_key) or {}).get("terminated") or {}
                 finished = parse_when(terminated.get("finishedAt"))
-                if terminated.get("reason") == "OOMKilled" and (finished is None or since is None
-                                                                 or finished >= since):
-                    found.append("pod %s container %s OOM-killed at %s" % (meta.get("name"), name,
-                                                                          terminated.get("finishedAt")))
+                recent = finished is None or since is None or finished >= since
+                if terminated.get("reason") == "OOMKilled" and recent:
+                    found.append("pod %s container %s OOM-killed at %s"
+                                 % (meta.get("name"), name, terminated.get("finishedAt")))
                     break
     return found
 

@@ -13,13 +13,13 @@ module: pod_diagnose
 short_description: Find out why Kubernetes pods are failing, from a live cluster or an offline dump
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Gathers the evidence for one pod, the pods matching selectors, a namespace or every namespace (pod spec and
     status, every container state, all events, the owner chain, the node, volume claims and the logs of
     containers that crashed or exited) and classifies it into a root cause that names the exact culprit.
   - Reads a live cluster through the same connection options as M(kubernetes.core.k8s_info), or a directory
-    written by C(kubectl cluster-info dump) (or by the P(aiops.k8s.collect_bundle#playbook) playbook) with
+    written by C(kubectl cluster-info dump) (or by the C(aiops.k8s.collect_bundle) playbook) with
     O(dump_dir), without any cluster access.
   - Namespace-wide and cluster-wide scans use paged LIST calls, never one request per pod; logs are read only
     for containers that crashed or exited, tail-limited, byte-capped and redacted.
@@ -60,7 +60,7 @@ options:
   dump_dir:
     description:
       - Diagnose offline from this directory (a C(kubectl cluster-info dump --output-directory) tree, a bundle
-        written by P(aiops.k8s.collect_bundle#playbook), a directory of JSON/YAML object files, or one such file).
+        written by C(aiops.k8s.collect_bundle), a directory of JSON/YAML object files, or one such file).
       - When set, no cluster is contacted and the connection options are ignored.
     type: path
   as_of:

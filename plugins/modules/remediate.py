@@ -13,7 +13,7 @@ module: remediate
 short_description: Execute one approved remediation plan, validate it and roll it back automatically on failure
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Executes exactly one plan made by M(aiops.k8s.remediation_plan), and only when O(approval) is a valid approval
     of that plan's id by a named approver with a justification, given and used before the plan expires.

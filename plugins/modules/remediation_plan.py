@@ -13,7 +13,7 @@ module: remediation_plan
 short_description: Turn one proposed remediation of a diagnosis into an approvable plan
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Takes one diagnosis returned by M(aiops.k8s.pod_diagnose), chooses one of its proposed remediations and binds
     it to the target's current state (uid, generation and a digest of its spec), read from the cluster now.

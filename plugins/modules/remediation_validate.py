@@ -13,12 +13,12 @@ module: remediation_validate
 short_description: Follow-up checks (for example 5 minutes and 1 hour later) on a recorded remediation
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
-  - Reads the operation record written by M(aiops.k8s.remediate) and runs its validation again now: rollout
+  - "Reads the operation record written by M(aiops.k8s.remediate) and runs its validation again now: rollout
     complete (or pod gone/replaced, node cordoned, finalizers gone) and no container restarted or OOM-killed since
-    the change, compared with the restart counts recorded just before it.
-  - Meant to be scheduled (cron, AWX schedule) through the P(aiops.k8s.validate_remediation#playbook) playbook at
+    the change, compared with the restart counts recorded just before it."
+  - Meant to be scheduled (cron, AWX schedule) through the C(aiops.k8s.validate_remediation) playbook at
     the 5-minute and 1-hour checkpoints. With O(wait), waits until the operation is O(min_age) seconds old.
   - Read-only; the task fails when the check fails.
 options:

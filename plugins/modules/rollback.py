@@ -13,7 +13,7 @@ module: rollback
 short_description: Restore the object saved before a remediation, by operation id
 version_added: 0.1.0
 author:
-  - aiops.k8s maintainers
+  - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Reads the operation record written by M(aiops.k8s.remediate) and puts the saved pre-change object back with a
     replace (PUT) carrying the live resourceVersion, re-reading and retrying on conflicts; then verifies that the
@@ -109,8 +109,8 @@ def main():
     except (opstore.OpStoreError, ActionError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
     except Exception as exc:  # transport errors: one line, never a traceback
-        module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, str(exc).splitlines()[0] if str(exc)
-                                                                    else exc.__class__.__name__)),
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, reason)),
                          changed=False, operation_id=op_id, aiops=marker)
     if not module.check_mode:
         record.setdefault("rollbacks", []).append(result)

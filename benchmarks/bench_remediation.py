@@ -1,0 +1,98 @@
+"""Remediation timings on the Kubernetes API emulator, as a table.
+
+Measures, over real HTTP with the collection's own transport:
+  approval -> validated fix   gate + read + drift check + save + dry run + apply + validation window
+  failed fix -> rolled back   from the end of a failed validation to the verified restore
+  rollback by operation id    load the record, PUT the saved object, verify
+
+The emulator has no controller: a thread writes the rollout status as soon as it sees the new generation,
+so the numbers are the collection's own overhead plus the validation window, not a real rollout's duration.
+
+    .venv/bin/python benchmarks/bench_remediation.py [--runs 10] [--window 1]
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, ".collections")]
+
+from ansible_collections.aiops.k8s.plugins.module_utils import opstore  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.actions import (  # noqa: E402
+    Cluster,
+    execute,
+    rollback_operation,
+    utcnow,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig  # noqa: E402
+from tests.integration.test_remediation_actions import (  # noqa: E402
+    WEB,
+    Controller,
+    approval_for,
+    make_plan,
+    seed_deployment,
+)
+from tests.support.fixtures import TOKEN, KubeApi  # noqa: E402
+from tests.support.kube_emulator import KubeEmulator  # noqa: E402
+
+
+def parse_iso(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def one_run(api, store, window, healthy):
+    api.reset()
+    seed_deployment(api, restarts=0)
+    plan = make_plan(api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
+    approval = approval_for(plan)
+    cluster = Cluster(transport_from_kubeconfig(api.kubeconfig))
+    options = {"state_dir": store, "check_mode": False, "validation_window": window, "poll_interval": 0.1,
+               "rollback_on_failure": True}
+    with Controller(api, healthy=healthy, duration=window + 10):
+        started = time.monotonic()
+        _changed, op, _diff = execute(cluster, plan, approval, options, utcnow)
+        total = time.monotonic() - started
+    return op, total
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--window", type=float, default=1.0, help="validation window in seconds")
+    args = parser.parse_args()
+    fixes, rollbacks, by_id = [], [], []
+    with tempfile.TemporaryDirectory() as tmp, KubeEmulator(port=0, token=TOKEN) as emulator:
+        api = KubeApi(emulator, emulator.write_kubeconfig(os.path.join(tmp, "kubeconfig")))
+        store = os.path.join(tmp, "ops")
+        for _ in range(args.runs):
+            op, total = one_run(api, store, args.window, healthy=True)
+            assert op["status"] == "validated", op
+            fixes.append(total)
+            record = opstore.load(store, op["operation_id"])
+            started = time.monotonic()
+            _changed, result = rollback_operation(Cluster(transport_from_kubeconfig(api.kubeconfig)), record,
+                                                  utcnow)
+            assert result["succeeded"], result
+            by_id.append(time.monotonic() - started)
+            op, _total = one_run(api, store, args.window, healthy=False)
+            assert op["status"] == "rolled_back", op
+            rb = op["rollback"]
+            rollbacks.append((parse_iso(rb["finished_at"]) - parse_iso(rb["started_at"])).total_seconds())
+    rows = [("approval -> validated fix (window %.1f s)" % args.window, fixes),
+            ("failed validation -> verified rollback", rollbacks),
+            ("rollback by operation id", by_id)]
+    print("| measurement (%d runs, emulator, real HTTP) | median s | p95 s | max s |" % args.runs)
+    print("| --- | ---: | ---: | ---: |")
+    for label, values in rows:
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        print("| %s | %.3f | %.3f | %.3f |" % (label, statistics.median(values), p95, max(values)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""The remediation playbooks end to end: ansible-playbook subprocesses against the emulator over HTTP.
+
+The gate must fail closed: with stdin not a terminal and no pre-approval nothing is written; a
+pre-approval for another plan is refused by the module; check mode writes nothing.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.integration.test_remediation_actions import (
+    DEP,
+    WEB,
+    Controller,
+    diagnosis,
+    seed_deployment,
+    spec_of,
+    writes,
+)
+from tests.support.fixtures import ansible_environment
+
+pytestmark = pytest.mark.integration
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+
+
+def play(kube_api, tmp_path, name, extra, *args):
+    vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
+    vars_file.write_text(json.dumps(extra))
+    cmd = [PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file] + list(args)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_environment(kube_api.kubeconfig), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=180)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def plan_first(kube_api, tmp_path):
+    seed_deployment(kube_api)
+    plan_file = tmp_path / "plan.json"
+    rc, out = play(kube_api, tmp_path, "remediate_pod", {
+        "remediation_diagnosis": diagnosis("set_memory_limit", WEB, {"memory_limit": "384Mi"}),
+        "remediation_stage": "plan", "plan_file": str(plan_file)})
+    assert rc == 0, out
+    plan = json.loads(plan_file.read_text())
+    assert "REMEDIATION PLAN %s" % plan["plan_id"] in out
+    assert oct(os.stat(plan_file).st_mode & 0o777) == "0o600"
+    return plan
+
+
+def base_vars(state_dir):
+    return {"remediation_diagnosis": diagnosis("set_memory_limit", WEB, {"memory_limit": "384Mi"}),
+            "validation_window": 1, "poll_interval": 0.2, "state_dir": str(state_dir)}
+
+
+def test_no_tty_without_preapproval_changes_nothing(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    rc, out = play(kube_api, tmp_path, "remediate_pod", base_vars(tmp_path / "ops"))
+    assert rc != 0
+    assert "stdin is not a terminal" in out and "approval_plan_id=%s" % plan["plan_id"] in out
+    assert "nothing was changed" in out
+    assert writes(kube_api) == []
+    assert not (tmp_path / "ops").exists()
+
+
+def test_preapproved_executes_validates_and_rolls_back_by_id(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    before = spec_of(kube_api)
+    extra = base_vars(tmp_path / "ops")
+    extra.update(approval_plan_id=plan["plan_id"].lower(), approval_decision="approve", approver="alice",
+                 justification="INC-7 OOM")
+    with Controller(kube_api, duration=30):
+        started = time.monotonic()
+        rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
+        took = time.monotonic() - started
+    assert rc == 0, out
+    assert "OPERATION op-" in out and "VALIDATED" in out
+    limits = spec_of(kube_api)["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits["memory"] == "384Mi"
+    assert "hunter2-secret" not in out       # env values in the diff/record output are redacted
+    op_id = out.split("OPERATION ")[1].split(":")[0]
+    assert took < 60
+    rc, out = play(kube_api, tmp_path, "rollback", {"operation_id": op_id, "state_dir": str(tmp_path / "ops")})
+    assert rc == 0, out
+    assert spec_of(kube_api) == before
+    rc, out = play(kube_api, tmp_path, "validate_remediation",
+                   {"operation_id": op_id, "state_dir": str(tmp_path / "ops"), "checkpoint": "5m"})
+    assert rc != 0 and "checkpoint is not reached" in out
+
+
+def test_preapproval_for_other_plan_is_refused(kube_api, tmp_path):
+    plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    extra = base_vars(tmp_path / "ops")
+    extra.update(approval_plan_id="ABCDEFGH", approver="alice", justification="typo")
+    rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
+    assert rc != 0
+    assert "Approval is for plan ABCDEFGH" in out and "REFUSED" in out
+    assert writes(kube_api) == []
+
+
+def test_stale_preapproval_after_drift_is_refused(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.call("PATCH", DEP, {"spec": {"replicas": 4}}, content_type="application/merge-patch+json")
+    kube_api.clear_requests()
+    extra = base_vars(tmp_path / "ops")
+    extra.update(approval_plan_id=plan["plan_id"], approver="alice", justification="INC-7")
+    rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
+    assert rc != 0
+    assert "is for plan %s, not plan" % plan["plan_id"] in out     # re-planning gave a new id
+    assert writes(kube_api) == []
+
+
+def test_check_mode_writes_nothing(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    extra = base_vars(tmp_path / "ops")
+    extra.update(approval_plan_id=plan["plan_id"], approver="alice", justification="INC-7")
+    rc, out = play(kube_api, tmp_path, "remediate_pod", extra, "--check", "--diff")
+    assert rc == 0, out
+    assert "DRY_RUN" in out and "384Mi" in out
+    assert "hunter2-secret" not in out   # nothing printed carries the secret env value
+    assert writes(kube_api) == []
+
+
+def test_awx_mode_requires_artifacts_and_records_workflow(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    awx = {"awx_job_id": 41, "awx_workflow_job_id": 77, "approver": "bob", "justification": "approved in AWX",
+           "validation_window": 1, "poll_interval": 0.2, "state_dir": str(tmp_path / "ops")}
+    rc, out = play(kube_api, tmp_path, "remediate_pod", dict(awx, pod="web-new-0", namespace="shop"))
+    assert rc != 0 and "aiops_plan artifact is missing" in out
+    assert writes(kube_api) == []
+    with Controller(kube_api, duration=30):
+        rc, out = play(kube_api, tmp_path, "remediate_pod", dict(awx, aiops_plan=plan))
+    assert rc == 0, out
+    assert "approve by bob" in out and "job 77" in out
+    records = list((tmp_path / "ops").glob("op-*.json"))
+    record = json.loads(records[0].read_text())
+    assert record["approval"]["mode"] == "awx" and record["approval"]["awx_workflow_job_id"] == "77"
+
+
+def run_in_pty(kube_api, tmp_path, extra, answer, timeout=120):
+    """ansible-playbook on a pseudo-terminal; types ``answer`` at the plan-id prompt."""
+    import pty
+    import select
+    vars_file = tmp_path / "pty-vars.json"
+    vars_file.write_text(json.dumps(extra))
+    env = ansible_environment(kube_api.kubeconfig)
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec at once
+        os.chdir(REPO)
+        os.execve(PLAYBOOK, [PLAYBOOK, "-i", "localhost,", "aiops.k8s.remediate_pod", "-e", "@%s" % vars_file], env)
+    out, sent, end = b"", False, time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _w, _x = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if not sent and b"Type the plan id" in out:
+            time.sleep(0.3)
+            os.write(fd, answer.encode() + b"\r")
+            sent = True
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def test_interactive_wrong_plan_id_changes_nothing(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    extra = dict(base_vars(tmp_path / "ops"), justification="INC-7")
+    rc, out = run_in_pty(kube_api, tmp_path, extra, plan["plan_id"][:-1] + "X")
+    assert rc != 0
+    assert "Not approved: the answer was not plan id %s" % plan["plan_id"] in out
+    assert writes(kube_api) == []
+
+
+def test_interactive_typed_plan_id_executes(kube_api, tmp_path):
+    plan = plan_first(kube_api, tmp_path)
+    extra = dict(base_vars(tmp_path / "ops"), justification="INC-7", approver="carol")
+    with Controller(kube_api, duration=60):
+        rc, out = run_in_pty(kube_api, tmp_path, extra, plan["plan_id"].lower())
+    assert rc == 0, out
+    assert "VALIDATED" in out and "(interactive)" in out
+    assert spec_of(kube_api)["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "384Mi"
