@@ -112,7 +112,44 @@ def check(ctx):
         result = _container(ctx, container)
         if result:
             findings.append(result)
+    if not findings:
+        result = _events_only_backoff(ctx)
+        if result:
+            findings.append(result)
     return findings
+
+
+# kubelet pkg/kubelet/kuberuntime/kuberuntime_manager.go: "Back-off restarting failed container" (1.19-1.25)
+# and "Back-off restarting failed container NAME in pod POD" (1.26+); the old docker-shim wording named
+# "container=NAME" in the waiting message instead.
+_BACKOFF_RESTART = re.compile(r"back-off restarting failed container(?:[= ]([\w.-]+))?", re.I)
+
+
+def _events_only_backoff(ctx):
+    """A capture with no container statuses (events-only `kubectl describe`): a recent restart back-off
+    event is still a crash loop. Skipped whenever statuses exist, because they are the better witness."""
+    status = ctx.status
+    if status.get("containerStatuses") or status.get("initContainerStatuses") or ctx.phase in ("Succeeded", "Failed"):
+        return None
+    for event in reversed(ctx.events_for("BackOff")):
+        match = _BACKOFF_RESTART.search(as_str(event.get("message")))
+        last = event.get("last_seen")
+        if not match or last is None or (ctx.as_of - last).total_seconds() > _FLAP_SECONDS:
+            continue
+        path = as_str(event.get("field_path"))
+        name = ctx.event_container(event) or match.group(1) or "?"
+        init = "initContainers" in path
+        category = "InitContainerFailure" if init else "CrashLoopBackOff"
+        what = "Init container" if init else "Container"
+        count = as_int(event.get("count"), 1) or 1
+        return finding(category, "%s %s is crash-looping (back-off x%d; no container status recorded)"
+                       % (what, name, count),
+                       "%s %s keeps exiting and the kubelet is backing off its restarts; the status was not "
+                       "captured, so check its previous log for the exit reason" % (what, name), 0.6,
+                       culprit={"container": name, "exit_code": None, "signature": None},
+                       evidence=[ev(event_ref(event, ctx), event.get("message"))], container=name,
+                       facts={"role": "init" if init else "app", "signature": None, "exit_code": None})
+    return None
 
 
 def _container(ctx, container):

@@ -35,7 +35,9 @@ _CLAIM_NOT_FOUND = re.compile(r'persistentvolumeclaim "([^"]+)" (?:not found|is 
 KIND_CATEGORY = {
     "resources": "UnschedulableInsufficientResources",
     "node_affinity": "UnschedulableNodeAffinity",
-    "pod_affinity": "UnschedulableNodeAffinity",
+    # Inter-pod (anti-)affinity is about other pods, not node properties: the generic category, like
+    # host ports and spread constraints (one category per scheduler filter plugin family).
+    "pod_affinity": "Unschedulable",
     "taints": "UnschedulableTaints",
     "cordoned": "Unschedulable",
     "volume": "UnschedulableVolume",

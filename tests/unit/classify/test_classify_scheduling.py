@@ -49,7 +49,7 @@ def test_parse_newer_format_with_preemption_suffix():
      "didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful "
      "for scheduling.", "UnschedulableNodeAffinity", None, None),
     ("0/6 nodes are available: 6 node(s) didn't match node selector.", "UnschedulableNodeAffinity", None, None),
-    ("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.", "UnschedulableNodeAffinity",
+    ("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.", "Unschedulable",
      None, None),
     ("0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are "
      "available: 1 Preemption is not helpful for scheduling.", "UnschedulableVolume", None, None),
