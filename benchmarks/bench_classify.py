@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Classifier throughput on a typical pod mix (mostly healthy, some failing), as a table.
 
 Usage: .venv/bin/python benchmarks/bench_classify.py [--pods 1000,10000,50000]
@@ -40,9 +40,10 @@ def _mix():
     oom = pod(containers=[container(limits={"memory": "256Mi"})],
               statuses=[cstatus(waiting=("CrashLoopBackOff", "back-off"), restarts=9, last=term("OOMKilled", 137))])
     pull = pod(phase="Pending", statuses=[cstatus(waiting=("ImagePullBackOff", 'Back-off pulling image "x:1"'))])
-    pending = pod(phase="Pending", node=None, conditions=[{"type": "PodScheduled", "status": "False", "message":
-                  "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: "
-                  "}, 4 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not helpful."}])
+    unschedulable = ("0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: "
+                     "}, 4 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not helpful.")
+    pending = pod(phase="Pending", node=None,
+                  conditions=[{"type": "PodScheduled", "status": "False", "message": unschedulable}])
     config = pod(phase="Pending", statuses=[cstatus(waiting=("CreateContainerConfigError",
                                                              'secret "db" not found'))])
     unready = pod(containers=[container(readiness=http_probe())], statuses=[cstatus(running=3000, ready=False)])

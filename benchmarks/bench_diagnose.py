@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import pathlib
-import resource
 import shutil
 import subprocess
 import sys
@@ -129,11 +128,11 @@ def bench_live(args, workdir):
             start = time.perf_counter()
             for pod in sample:
                 ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-                subprocess.run(base + ["get", "pod", name, "-n", ns, "-o", "json"], stdout=subprocess.DEVNULL)
+                subprocess.run(base + ["get", "pod", name, "-n", ns, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
                 subprocess.run(base + ["get", "events", "-n", ns, "--field-selector",
-                                       "involvedObject.name=" + name, "-o", "json"], stdout=subprocess.DEVNULL)
+                                       "involvedObject.name=" + name, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
                 subprocess.run(base + ["logs", name, "-n", ns, "--previous", "--tail", "50"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             per_pod = (time.perf_counter() - start) / max(1, len(sample))
             rows["kubectl"] = dict(list=list_s, per_pod=per_pod, sampled=len(sample), failing=len(failing),
                                    total=list_s + per_pod * len(failing))

@@ -69,7 +69,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, KubeEmulator(port=0, token=TOKEN) as emulator:
         api = KubeApi(emulator, emulator.write_kubeconfig(os.path.join(tmp, "kubeconfig")))
         store = os.path.join(tmp, "ops")
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             op, total = one_run(api, store, args.window, healthy=True)
             assert op["status"] == "validated", op
             fixes.append(total)

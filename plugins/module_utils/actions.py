@@ -369,7 +369,7 @@ def restore(cluster, saved, action, attempts=5):
     kind = saved.get("kind")
     path = resource_path(kind, meta.get("name"), meta.get("namespace"), api_version=saved.get("apiVersion"))
     last = ""
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         current = cluster.get(path)
         if current is None:
             if kind == "Pod" and action == "delete_pod":

@@ -302,4 +302,3 @@ def explain(diagnoses, params, run_command):
         return None, warnings + ["ai_explain: kubectl-ai returned an empty answer"]
     return {"provider": provider or "default", "model": model or "default", "text": answer,
             "masked": bool(mapping)}, warnings
-

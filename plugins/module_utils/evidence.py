@@ -113,7 +113,7 @@ def parse_time(value):
         text = text[:-1] + "+00:00"
     # Python 3.11 fromisoformat accepts fractions of any length up to 6 digits; trim nanoseconds.
     if "." in text:
-        head, _, rest = text.partition(".")
+        head, _dot, rest = text.partition(".")
         digits = ""
         for char in rest:
             if char.isdigit():
@@ -250,9 +250,7 @@ def _timestamps(obj, depth=0):
             if key in _TIME_KEYS and isinstance(value, str):
                 yield value
             elif isinstance(value, (dict, list)):
-                for found in _timestamps(value, depth + 1):
-                    yield found
+                yield from _timestamps(value, depth + 1)
     elif isinstance(obj, list):
         for item in obj:
-            for found in _timestamps(item, depth + 1):
-                yield found
+            yield from _timestamps(item, depth + 1)

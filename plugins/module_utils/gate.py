@@ -45,7 +45,7 @@ def parse_when(value):
         text = text[:-1] + "+00:00"
     if "." in text:
         # Python 3.8-3.10 fromisoformat accepts exactly 3 or 6 fraction digits.
-        head, _, rest = text.partition(".")
+        head, _dot, rest = text.partition(".")
         digits = ""
         for char in rest:
             if not char.isdigit():

@@ -69,7 +69,7 @@ def short_id(text):
     number = int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16)
     chars = []
     base = len(PLAN_ID_ALPHABET)
-    for _ in range(PLAN_ID_LENGTH):
+    for _position in range(PLAN_ID_LENGTH):
         number, index = divmod(number, base)
         chars.append(PLAN_ID_ALPHABET[index])
     return "".join(chars)

@@ -21,8 +21,10 @@ MANIFEST = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rbac", "
 def granted():
     """{(group, resource): set(verbs)} from the ClusterRole."""
     with open(MANIFEST) as handle:
-        docs = [d for d in yaml.safe_load_all(handle) if d]
-    roles = [d for d in docs if d["kind"] == "ClusterRole"]
+        manifest = yaml.safe_load(handle)
+    # One ``kind: List`` document (yamllint sanity allows a single document per file).
+    assert manifest["kind"] == "List"
+    roles = [d for d in manifest["items"] if d["kind"] == "ClusterRole"]
     assert len(roles) == 1
     rules = {}
     for rule in roles[0]["rules"]:

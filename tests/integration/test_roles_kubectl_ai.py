@@ -43,7 +43,7 @@ def releases(tmp_path_factory):
 
 @pytest.fixture
 def run(tmp_path, releases):
-    server, table, _ = releases
+    server, table, _root = releases
     play = tmp_path / "play.yml"
     play.write_text(PLAY)
     work_tmp = tmp_path / "tmp"
@@ -65,7 +65,7 @@ def run(tmp_path, releases):
         if check:
             args.append("--check")
         env = dict(os.environ, TMPDIR=str(work_tmp), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
         out = proc.stdout + proc.stderr
         recap = re.search(r"changed=(\d+).*?failed=(\d+)", out)
         return proc.returncode, out, int(recap.group(1)) if recap else None
@@ -77,7 +77,7 @@ def run(tmp_path, releases):
 
 
 def _version(binary):
-    return subprocess.run([binary, "version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return subprocess.run([binary, "version"], capture_output=True, text=True, check=False).stdout.splitlines()[0]
 
 
 def _leftovers(work_tmp):
@@ -132,11 +132,11 @@ def stat_mode(path):
 
 
 def test_checksum_mismatch_fails_and_leaves_nothing(run, releases):
-    _, table, _ = releases
+    _server, table, _root = releases
     bad = json.loads(json.dumps(table))
     for key in bad["0.0.29"]:
         bad["0.0.29"][key] = "0" * 64
-    rc, out, _ = run(kubectl_ai_checksums=bad)
+    rc, out, _extra = run(kubectl_ai_checksums=bad)
     assert rc != 0
     assert "sha256 mismatch for kubectl-ai_" in out
     assert "was not installed" in out
@@ -147,14 +147,14 @@ def test_checksum_mismatch_fails_and_leaves_nothing(run, releases):
 
 def test_unpinned_version_is_refused_before_download(run):
     before = len(run.server.requests())
-    rc, out, _ = run(kubectl_ai_version="9.9.9")
+    rc, out, _extra = run(kubectl_ai_version="9.9.9")
     assert rc != 0
     assert "No pinned sha256 for kubectl-ai 9.9.9" in out
     assert len(run.server.requests()) == before
 
 
 def test_missing_local_archive_fails_cleanly(run):
-    rc, out, _ = run(kubectl_ai_archive_path=str(run.tmp / "nowhere" / "kubectl-ai_Linux_x86_64.tar.gz"))
+    rc, out, _extra = run(kubectl_ai_archive_path=str(run.tmp / "nowhere" / "kubectl-ai_Linux_x86_64.tar.gz"))
     assert rc != 0
     assert "was not installed (Copy the local archive)" in out or "was not installed" in out
     assert "nowhere" in out
@@ -163,7 +163,7 @@ def test_missing_local_archive_fails_cleanly(run):
 
 
 def test_check_mode_then_local_archive(run, releases):
-    _, _, root = releases
+    _server, _table, root = releases
     system, arch = current_os_arch()
     rc, out, changed = run(check=True)
     assert rc == 0, out

@@ -1042,10 +1042,9 @@ class KubeEmulator(object):
         ``fieldValidation`` query parameter, so ``kubectl apply`` validates server-side (we accept
         and ignore it) instead of demanding schemas we do not serve."""
         if not rest:
-            return {"paths": {("api/v1" if not g else "apis/%s/%s" % (g, v)): {
-                "serverRelativeURL": "/openapi/v3/%s?hash=%s" % ("api/v1" if not g else "apis/%s/%s" % (g, v),
-                                                                 "0" * 16)}
-                for (g, v) in self._group_versions}}
+            paths = ["api/v1" if not g else "apis/%s/%s" % (g, v) for (g, v) in self._group_versions]
+            return {"paths": {path: {"serverRelativeURL": "/openapi/v3/%s?hash=%s" % (path, "0" * 16)}
+                              for path in paths}}
         if rest[:2] == ["api", "v1"] and len(rest) == 2:
             group, version = "", "v1"
         elif rest[:1] == ["apis"] and len(rest) == 3:
@@ -1113,7 +1112,7 @@ class KubeEmulator(object):
             result = self._dispatch(method, parts, query, headers, body)
         except ApiError as err:
             result = (err.code, "application/json", _dumps(status_body(err.code, err.message, err.reason,
-                                                                          err.details)))
+                                                                       err.details)))
         record["status"] = 200 if result[0] == "watch" else result[0]
         record["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if record_request:
@@ -1133,7 +1132,7 @@ class KubeEmulator(object):
                 if fault["times"] is not None:
                     fault["times"] -= 1
                 raise ApiError(fault["status"], fault["message"] or self._fault_message(fault["status"], method,
-                                                                                         parts))
+                                                                                        parts))
 
     def _fault_message(self, code, method, parts):
         if code == 401:
@@ -1184,7 +1183,7 @@ class KubeEmulator(object):
                 if table:
                     listed = json.loads(self._list(res, ns, query))
                     return self._json(make_table(res.kind, listed["items"], listed["metadata"],
-                                                   query.get("includeObject")))
+                                                 query.get("includeObject")))
                 return 200, "application/json", self._list(res, ns, query)
             obj = self._read(res, ns, name, sub)
             if table:
@@ -1350,7 +1349,7 @@ class KubeEmulator(object):
                 obj = entry.obj
                 if table:
                     obj = make_table(res.kind, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
-                                       query.get("includeObject"))
+                                     query.get("includeObject"))
                 events.append(_dumps({"type": "MODIFIED" if since else "ADDED", "object": obj}) + b"\n")
         hold = min(float(query.get("timeoutSeconds") or WATCH_HOLD_MAX), WATCH_HOLD_MAX)
         return "watch", events, hold
@@ -1452,7 +1451,7 @@ class KubeEmulator(object):
             name = meta.get("name")
             if not name:
                 if meta.get("generateName"):
-                    name = meta["generateName"] + "".join(random.choice(GENERATE_NAME_CHARS) for _ in range(5))
+                    name = meta["generateName"] + "".join(random.choice(GENERATE_NAME_CHARS) for _index in range(5))
                     meta["name"] = name
                 else:
                     raise invalid(res, "", "metadata.name", "Required value: name or generateName is required",

@@ -28,7 +28,7 @@ def runner(args, data=None, environ_update=None, **_):
     """Same contract as AnsibleModule.run_command: (rc, stdout, stderr)."""
     env = dict(os.environ)
     env.update(environ_update or {})
-    proc = subprocess.run(args, input=data, capture_output=True, text=True, env=env)
+    proc = subprocess.run(args, input=data, capture_output=True, text=True, env=env, check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -94,7 +94,7 @@ def test_flags_quiet_provider_model_and_never_skip_permissions(fake):
 
 def test_without_provider_or_model_uses_kubectl_ai_config(fake):
     binary, calls = fake
-    analysis, _ = ai_explain.explain([diagnosis()], params(binary), runner)
+    analysis, _meta = ai_explain.explain([diagnosis()], params(binary), runner)
     argv = calls()[0]["argv"]
     assert "--llm-provider" not in argv and "--model" not in argv
     assert analysis["provider"] == "default" and analysis["model"] == "default"
@@ -145,7 +145,7 @@ def test_healthy_only_sends_nothing(fake):
 def test_masking_hides_names_and_answer_is_unmasked(fake, monkeypatch):
     binary, calls = fake
     monkeypatch.setenv("FAKE_KUBECTL_AI_ANSWER", "Pod pod-1 in ns-1 (owner workload-1, node node-1) needs more memory.")
-    analysis, _ = ai_explain.explain([diagnosis()], params(binary, ai_mask_names=True), runner)
+    analysis, _meta = ai_explain.explain([diagnosis()], params(binary, ai_mask_names=True), runner)
     stdin = calls()[0]["stdin"]
     for real in ("web-7d9f8-abcde", "shop", "worker-3", "web-frontend", '"web"'):
         assert real not in stdin
@@ -162,7 +162,7 @@ def test_mask_roundtrip_does_not_touch_longer_tokens():
 
 
 def test_timeout_returns_none_and_warning_quickly(fake, monkeypatch):
-    binary, _ = fake
+    binary, _calls = fake
     monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "sleep")
     started = time.monotonic()
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary, ai_timeout=1), runner)
@@ -173,7 +173,7 @@ def test_timeout_returns_none_and_warning_quickly(fake, monkeypatch):
 
 
 def test_failure_returns_none_with_redacted_reason(fake, monkeypatch):
-    binary, _ = fake
+    binary, _calls = fake
     monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "fail")
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary), runner)
     assert analysis is None
@@ -181,7 +181,7 @@ def test_failure_returns_none_with_redacted_reason(fake, monkeypatch):
 
 
 def test_empty_answer_is_a_warning(fake, monkeypatch):
-    binary, _ = fake
+    binary, _calls = fake
     monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "empty")
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary), runner)
     assert analysis is None and "empty" in warnings[-1]

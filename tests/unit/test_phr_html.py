@@ -75,7 +75,7 @@ def html(tmp_path_factory):
 
 
 def test_page_is_self_contained(html):
-    _, text = html
+    _path, text = html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text)
     assert "@import" not in text and "url(" not in text and "<script" not in text
     assert "default-src 'none'" in text
@@ -99,12 +99,12 @@ def _chromium(tmp_path, *args):
     return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                            "--disable-component-update", "--disable-sync", "--no-first-run",
                            "--user-data-dir=%s" % (tmp_path / "profile")] + list(args),
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180, check=False)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_renders_in_headless_chromium(html, tmp_path):
-    path, _ = html
+    path, _text = html
     dom = _chromium(tmp_path, "--dump-dom", "file://%s" % path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     # The browser parsed the page into the expected structure: three charts, the tier and record tables.

@@ -53,7 +53,7 @@ def test_tier_rules(args, tier):
 
 
 def test_tier_table_uses_known_vocabulary():
-    for action, _, tier in TIER_TABLE:
+    for action, _category, tier in TIER_TABLE:
         assert action == "any" or action in ACTIONS
         assert tier in RISK_TIERS
 

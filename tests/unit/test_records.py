@@ -76,7 +76,7 @@ def test_markers_found_at_top_level_in_loops_and_in_facts():
                                 "aiops_approval": {"plan_id": "x", "decision": "reject", "approver": "b"},
                                 "unrelated": {"plan_id": "x", "decision": "maybe", "approver": "c"}}}
     found = records.result_markers(result)
-    assert [kind for kind, _ in found] == ["plan", "approval", "approval"]
+    assert [entry[0] for entry in found] == ["plan", "approval", "approval"]
     assert found[2][1]["approval"]["decision"] == "reject"
     assert "invocation" not in found[0][1]
     assert records.result_markers({"msg": "hello"}) == []

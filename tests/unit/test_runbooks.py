@@ -106,7 +106,7 @@ def test_no_runbook_without_a_category():
 @pytest.mark.parametrize("category", categories.CATEGORIES)
 def test_runbook_has_the_seven_sections_in_order(category):
     text = _runbook(category).read_text(encoding="utf-8")
-    headings = [h for h in HEADING.findall(text)]
+    headings = list(HEADING.findall(text))
     assert [h for h in headings if h in SECTIONS] == list(SECTIONS), headings
     assert text.startswith("# "), "runbook must start with a level-1 title"
     assert category in text.splitlines()[0], "the title names the category"
@@ -149,7 +149,7 @@ def test_documented_floors_match_the_planner():
 @pytest.mark.parametrize("category", categories.CATEGORIES)
 def test_bare_pod_and_node_fixes_are_critical(category):
     """The tier rules: touching a bare pod, a node, or a StatefulSet's storage is always critical."""
-    _, rows = _fix_rows(category)
+    _fix, rows = _fix_rows(category)
     for row in rows:
         text = (row[0] + " " + row[1]).lower()
         if "bare pod" in text and _code(row[2]) != "manual":
@@ -166,7 +166,7 @@ def test_diagnosis_steps_give_the_commands(category):
 
 @pytest.mark.parametrize("category", categories.CATEGORIES)
 def test_automated_fixes_explain_the_rollback_command(category):
-    _, rows = _fix_rows(category)
+    _fix, rows = _fix_rows(category)
     automated = [r for r in rows if _code(r[2]) != "manual"]
     rollback = _sections(_runbook(category).read_text(encoding="utf-8"))["Rollback"]
     if automated:
@@ -269,13 +269,13 @@ def _check_line(name, line, env, pod_file):
     argv = _argv(line)
     problems = []
     run = subprocess.run([KUBECTL, "--server=http://127.0.0.1:1", "--request-timeout=1s"] + argv[1:],
-                         capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+                         capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL, check=False)
     if USAGE_ERROR.search(run.stderr):
         problems.append("%s: %s -> %s" % (name, line, run.stderr.strip().splitlines()[0]))
     template = _output_template(argv)
     if template:
         run = subprocess.run([KUBECTL, "label", "-f", pod_file, "checked=yes", "--local", "-o", template],
-                             capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+                             capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL, check=False)
         if run.returncode:
             problems.append("%s: %s -> %s" % (name, template, run.stderr.strip()[:200]))
     return problems

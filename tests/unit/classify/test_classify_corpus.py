@@ -51,7 +51,7 @@ CORPUS = [
          "denied: requested access to the resource is denied", 4)]),
     ("docker-manifest-unknown", "ImagePullBackOff", status_only("Pending", [waiting("ErrImagePull", "rpc error: "
      "code = Unknown desc = Error response from daemon: manifest for nginx:1.99 not found: manifest unknown: "
-     "manifest unknown")]), []),
+                                                                                    "manifest unknown")]), []),
     ("containerd-platform", "ImagePullBackOff", status_only("Pending", [waiting("ErrImagePull")]),
      [ev("Failed", 'Failed to pull image "acme/tool:2": rpc error: code = NotFound desc = failed to pull and unpack '
          'image "docker.io/acme/tool:2": no match for platform in manifest: not found', 3)]),
@@ -81,8 +81,8 @@ CORPUS = [
     ("exit-127-docker", "RunContainerError", status_only("Running", [waiting(
         "CrashLoopBackOff", "back-off", restarts=5, last={"reason": "ContainerCannotRun", "exitCode": 127,
                                                          "message": 'OCI runtime create failed: container_linux.go:'
-                                                         '349: starting container process caused "exec: \\"npm\\": '
-                                                         'executable file not found in $PATH": unknown'})]), []),
+                                                          '349: starting container process caused "exec: \\"npm\\": '
+                                                          'executable file not found in $PATH": unknown'})]), []),
     ("init-crash-status-only", "InitContainerFailure", status_only("Pending", [waiting("PodInitializing")], init=[
         waiting("CrashLoopBackOff", "back-off", name="init-myservice", restarts=8,
                 last={"reason": "Error", "exitCode": 1})]), []),
@@ -111,13 +111,13 @@ CORPUS = [
          'sandbox container "a1" network for pod "p": networkPlugin cni failed to set up pod "p_default" network: '
          "open /run/flannel/subnet.env: no such file or directory", 30)]),
     ("evicted-status-only", "Evicted", status_only("Failed", reason="Evicted", message="The node was low on "
-                                                    "resource: ephemeral-storage. "), []),
+                                                   "resource: ephemeral-storage. "), []),
     ("deadline-status-only", "DeadlineExceeded", status_only("Failed", reason="DeadlineExceeded",
-                                                              message="Pod was active on the node longer than the "
-                                                                      "specified deadline"), []),
+                                                             message="Pod was active on the node longer than the "
+                                                             "specified deadline"), []),
     ("node-lost-unknown-phase", "NodeLost", status_only("Unknown", reason="NodeLost",
-                                                         message="Node worker-3 which was running pod p is "
-                                                                 "unresponsive"), []),
+                                                        message="Node worker-3 which was running pod p is "
+                                                        "unresponsive"), []),
     # --- healthy look-alikes -------------------------------------------------------------------------------------
     ("completed-status-only", "Healthy", status_only("Succeeded", [{"name": "app", "state": {"terminated": {
         "reason": "Completed", "exitCode": 0}}}]), []),

@@ -75,7 +75,7 @@ def test_opstore_atomic_private_and_tamper_evident(tmp_path):
     path = opstore.save(directory, {"operation_id": op_id, "pre_state": obj, "pre_state_digest": opstore.digest(obj)})
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
-    assert [name for name in os.listdir(directory)] == [op_id + ".json"]     # no temp file left
+    assert list(os.listdir(directory)) == [op_id + ".json"]     # no temp file left
     assert opstore.load(directory, op_id)["pre_state"] == obj
     data = json.loads(open(path).read())
     data["pre_state"]["spec"]["replicas"] = 9
