@@ -36,8 +36,10 @@ def _event(raw, as_of):
     raw = dict(raw)
     ago = raw.pop("ago", None)
     first_ago = raw.pop("first_ago", None)
+
     def stamp(sec):
         return (as_of - datetime.timedelta(seconds=sec)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     if ago is not None:
         key = "eventTime" if raw.get("apiVersion") == "events.k8s.io/v1" else "lastTimestamp"
         raw.setdefault(key, stamp(ago))
