@@ -57,4 +57,4 @@ fi
 if [ ! -e .collections/ansible_collections/aiops/k8s ]; then
   ln -s ../../.. .collections/ansible_collections/aiops/k8s
 fi
-say "ready: $(.venv/bin/ansible --version | head -1)"
+say "ready: $(.venv/bin/ansible --version 2>/dev/null | sed -n 1p)"
