@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
 import re
 import threading
@@ -286,6 +287,22 @@ class Transport(object):
             content_type = "application/merge-patch+json"
         raw = self._open(method, path, query, body=body, content_type=content_type)
         return self._read_json(raw, method, path)
+
+
+def auth_argument_spec(**options):
+    """kubernetes.core's connection options (kubeconfig, context, host, api_key, ...) plus ``options``.
+
+    Every cluster-facing module builds its argument_spec here, so the kubernetes.core import lives in
+    this one adapter. Without kubernetes.core only ``options`` are returned; live use then fails
+    clearly in transport_from_module.
+    """
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    except ImportError:
+        AUTH_ARG_SPEC = {}
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(options)
+    return spec
 
 
 def _core_get_api_client():

@@ -276,20 +276,15 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
 from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose
 from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
 from ansible_collections.aiops.k8s.plugins.module_utils import ai_explain
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-except ImportError:  # kubernetes.core missing: reported in main() for live use
-    AUTH_ARG_SPEC = {}
-
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
+    spec = k8s_transport.auth_argument_spec(
         name=dict(type="str", aliases=["pod"]),
         namespace=dict(type="str"),
         all_namespaces=dict(type="bool", default=False),
@@ -316,10 +311,9 @@ def build_source(module):
     if params["dump_dir"]:
         from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource
         return DumpSource(params["dump_dir"], as_of=params["as_of"], **caps), None
-    from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
     if not k8s_transport.HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=k8s_transport.K8S_IMPORT_ERROR)
-    if not AUTH_ARG_SPEC:
+    if "kubeconfig" not in params:  # auth_argument_spec found no kubernetes.core
         module.fail_json(msg="The kubernetes.core collection is required for live diagnosis: "
                              "install it (ansible-galaxy collection install kubernetes.core) or use dump_dir.")
     from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource

@@ -181,26 +181,20 @@ aiops:
   sample: {kind: operation, version: 1}
 """
 
-import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import cluster_from_module, execute, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-except ImportError:
-    AUTH_ARG_SPEC = {}
-
 SUCCESS = ("validated", "applied", "dry_run")
 
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
+    spec = auth_argument_spec(
         plan=dict(type="dict", required=True),
         approval=dict(type="dict"),
         state_dir=dict(type="path"),

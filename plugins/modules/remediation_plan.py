@@ -174,10 +174,10 @@ aiops:
   sample: {kind: plan, version: 1}
 """
 
-import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
     ActionError,
     cluster_from_module,
@@ -187,18 +187,12 @@ from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
 from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.plan import PlanError, build_plan, rebind, select_remediation
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-except ImportError:
-    AUTH_ARG_SPEC = {}
-
 EXECUTABLE = ["delete_pod", "rollout_restart", "rollout_undo", "set_memory_limit", "set_resources", "set_image",
               "scale", "remove_finalizers", "cordon_node"]
 
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
+    spec = auth_argument_spec(
         diagnosis=dict(type="dict", required=True),
         remediation=dict(type="int"),
         action=dict(type="str", choices=EXECUTABLE),

@@ -71,10 +71,10 @@ aiops:
   sample: {kind: rollback, version: 1}
 """
 
-import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils import opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
@@ -85,15 +85,9 @@ from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-except ImportError:
-    AUTH_ARG_SPEC = {}
-
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(operation_id=dict(type="str", required=True), state_dir=dict(type="path"))
+    spec = auth_argument_spec(operation_id=dict(type="str", required=True), state_dir=dict(type="path"))
     return spec
 
 
