@@ -16,7 +16,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, ".collections")]
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_many  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_many  # noqa: E402
 from tests.unit.classify.podbuilder import (  # noqa: E402
     container, cstatus, deployment_owners, event, evidence, http_probe, pod, term,
 )

@@ -34,12 +34,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / ".collections")]
 
 from tests.support import dumpwriter, scenarios  # noqa: E402
 from tests.support.kube_emulator import KubeEmulator  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target  # noqa: E402
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 PLAYBOOK = """

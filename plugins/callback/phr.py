@@ -127,8 +127,8 @@ from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
 try:
-    from ansible_collections.aiops.k8s.plugins.module_utils import records
-    from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+    from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
+    from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
     IMPORT_ERROR = None
 except Exception as exc:  # the record is lost otherwise: say so loudly at the end of the run
     records = None

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiops.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options of the optional kubectl-ai analysis (plugins/module_utils/ai_explain.py AI_ARGUMENT_SPEC)."""
+"""Options of the optional kubectl-ai analysis (plugins/module_utils/diagnosis/ai_explain.py AI_ARGUMENT_SPEC)."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
 
 def redact_filter(value, patterns=None):

@@ -107,7 +107,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.aiops.k8s.plugins.module_utils.records import (
+from ansible_collections.aiops.k8s.plugins.module_utils.records.model import (
     RecordError, compute_report, load_latest_records, parse_since, utcnow)
 
 DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"

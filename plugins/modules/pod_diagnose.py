@@ -276,11 +276,11 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
-from ansible_collections.aiops.k8s.plugins.module_utils import ai_explain
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_explain
 
 
 def argument_spec():
@@ -309,14 +309,14 @@ def build_source(module):
     caps = dict(log_tail_lines=params["log_tail_lines"], log_max_bytes=params["log_max_bytes"],
                 redact_patterns=params["redact_patterns"])
     if params["dump_dir"]:
-        from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource
+        from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
         return DumpSource(params["dump_dir"], as_of=params["as_of"], **caps), None
     if not k8s_transport.HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=k8s_transport.K8S_IMPORT_ERROR)
     if "kubeconfig" not in params:  # auth_argument_spec found no kubernetes.core
         module.fail_json(msg="The kubernetes.core collection is required for live diagnosis: "
                              "install it (ansible-galaxy collection install kubernetes.core) or use dump_dir.")
-    from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
     transport = k8s_transport.transport_from_module(module)
     return LiveSource(transport, log_concurrency=params["log_concurrency"], **caps), transport
 

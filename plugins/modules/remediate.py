@@ -184,11 +184,11 @@ aiops:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import cluster_from_module, execute, utcnow
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import cluster_from_module, execute, utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
 SUCCESS = ("validated", "applied", "dry_run")
 

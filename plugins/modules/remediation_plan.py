@@ -177,15 +177,15 @@ aiops:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
     ActionError,
     cluster_from_module,
     target_path,
     utcnow,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import PlanError, build_plan, rebind, select_remediation
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import PlanError, build_plan, rebind, select_remediation
 
 EXECUTABLE = ["delete_pod", "rollout_restart", "rollout_undo", "set_memory_limit", "set_resources", "set_image",
               "scale", "remove_finalizers", "cordon_node"]

@@ -97,16 +97,16 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
     ActionError,
     cluster_from_module,
     followup_validation,
     utcnow,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.gate import parse_when
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import parse_when
 
 
 def argument_spec():

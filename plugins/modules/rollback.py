@@ -74,16 +74,16 @@ aiops:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
     ActionError,
     cluster_from_module,
     rollback_operation,
     utcnow,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
 
 
 def argument_spec():

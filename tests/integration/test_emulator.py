@@ -377,7 +377,7 @@ def test_ansible_k8s_info_against_emulator(kube_api, tmp_path):
 # -- scenarios, dump writer, CLI, speed --------------------------------------------------------
 
 def test_every_category_has_a_scenario_that_loads_and_reads_back(kube_api):
-    from ansible_collections.aiops.k8s.plugins.module_utils.categories import CATEGORIES
+    from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import CATEGORIES
     from tests.support import scenarios
 
     objects, logs = scenarios.build()
@@ -525,11 +525,11 @@ def test_strategic_merge_keeps_unpatched_containers(names, data):
 @pytest.mark.parametrize("source", ["live", "dump"])
 def test_scenarios_are_diagnosed_as_labelled(kube_api, tmp_path, source):
     """End to end: every scenario, read by the collection's live or dump source, gets its label's category."""
-    from ansible_collections.aiops.k8s.plugins.module_utils.diagnose import diagnose
-    from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig
-    from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource
-    from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
-    from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+    from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose
+    from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
     from tests.support import dumpwriter, scenarios
 
     objects, logs = scenarios.build()

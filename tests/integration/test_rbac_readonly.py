@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
 from tests.unit.sources.dumpbuilder import event, node, owner, pod
 
 pytestmark = pytest.mark.integration

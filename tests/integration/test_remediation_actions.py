@@ -15,16 +15,16 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
     Cluster,
     execute,
     followup_validation,
     rollback_operation,
     utcnow,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s_transport import transport_from_kubeconfig
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import build_plan
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan
 
 pytestmark = pytest.mark.integration
 
@@ -153,7 +153,7 @@ class Controller(threading.Thread):
 
 def make_plan(api, action, target, params=None, tier="medium", owner=("Deployment", "web"), now=None):
     cluster = Cluster(HttpTransport(api))
-    from ansible_collections.aiops.k8s.plugins.module_utils.actions import target_path
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import target_path
     current = cluster.get(target_path(target))
     return build_plan(diagnosis(action, target, params, tier, owner), current, now or utcnow())
 
@@ -335,7 +335,7 @@ def test_drift_since_planning_refused(kube_api, tmp_path):
 def test_conditional_approval_executes_overridden_params(kube_api, tmp_path):
     seed_deployment(kube_api)
     plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
-    from ansible_collections.aiops.k8s.plugins.module_utils.plan import rebind
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import rebind
     rebound = rebind(plan, {"memory_limit": "512Mi"})
     approval = approval_for(plan, decision="conditional", params_override={"memory_limit": "512Mi"},
                             plan_id=rebound["plan_id"].lower())

@@ -6,16 +6,16 @@ import socket
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Forbidden,
     NotFound,
     Unauthorized,
     Unreachable,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_MISSING, NODE_PRESENT, NODE_UNKNOWN
-from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING, NODE_PRESENT, NODE_UNKNOWN
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.redact",
-                    reason="plugins/module_utils/redact.py (shared redactor) not present yet")
+pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.common.redact",
+                    reason="plugins/module_utils/common/redact.py (shared redactor) not present yet")
 
-from ansible_collections.aiops.k8s.plugins.module_utils import ai_explain  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_explain  # noqa: E402
 
 FAKE = os.path.join(os.path.dirname(__file__), "..", "support", "fake_kubectl_ai")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import ACTIONS, RISK_TIERS
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.proposals import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import ACTIONS, RISK_TIERS
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import (
     TIER_TABLE, apply_tier_policy, new_memory_limit, parse_quantity, risk_tier, rollout_undo_info,
 )
 from tests.unit.classify.podbuilder import (

@@ -10,7 +10,7 @@ import threading
 import jsonschema
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import records
+from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
 
 UTC = datetime.timezone.utc
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

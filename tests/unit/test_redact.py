@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import (
     MASK,
     compile_patterns,
     is_secret_key,

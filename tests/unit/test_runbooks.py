@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import categories
+from ansible_collections.aiops.k8s.plugins.module_utils.common import vocabulary as categories
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUNBOOKS = ROOT / categories.RUNBOOK_DIR
@@ -141,7 +141,7 @@ def test_fix_table_uses_known_actions_and_tiers(category):
 
 def test_documented_floors_match_the_planner():
     """The floors this test enforces on the runbooks are the ones the planner enforces on plans."""
-    plan = pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.plan")
+    plan = pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan")
     expected = dict(plan.ACTION_MIN_TIER, manual="trivial")
     assert ACTION_MIN_TIER == expected
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import zlib
 
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import (
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import (
     NODE_UNKNOWN, PodEvidence, WorkloadEvidence, merge_events, normalise_event,
 )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.rules_containers import explain_exit
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.containers import explain_exit
 from tests.unit.classify.podbuilder import (
     container, cstatus, event, evidence, http_probe, pod, term,
 )

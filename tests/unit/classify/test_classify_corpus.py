@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import PodEvidence, merge_events, normalise_event
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import PodEvidence, merge_events, normalise_event
 from tests.unit.classify.podbuilder import AS_OF, ts
 
 

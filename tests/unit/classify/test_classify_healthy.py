@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_PRESENT
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_PRESENT
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, http_probe, pod, term, ts
 
 READY = [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True"},

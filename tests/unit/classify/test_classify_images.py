@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, pod
 
 IMG = "registry.example.com/shop/web:1.4.3"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_MISSING, NODE_PRESENT
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING, NODE_PRESENT
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, pod, term, ts
 
 CREATING = [cstatus(waiting=("ContainerCreating", None))]
@@ -187,7 +187,7 @@ def test_claims_named_for_unbound_volume():
         {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]})
     msg = "0/3 nodes are available: 3 pod has unbound immediate PersistentVolumeClaims."
     claim = {"status": {"phase": "Pending"}, "spec": {"storageClassName": "fast-ssd"}}
-    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import PodEvidence, merge_events
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import PodEvidence, merge_events
     from tests.unit.classify.podbuilder import AS_OF, deployment_owners
     ev = PodEvidence(p, events=merge_events([event("FailedScheduling", msg)]), owners=deployment_owners(),
                      claims={"data-db-0": claim}, as_of=AS_OF)

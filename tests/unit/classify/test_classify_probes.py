@@ -6,7 +6,7 @@ pkg/kubelet/kuberuntime/kuberuntime_container.go ("Container %s failed liveness 
 
 from __future__ import annotations
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, http_probe, pod, term
 
 

@@ -11,11 +11,11 @@ import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import CATEGORIES, SEVERITIES
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import CATEGORIES, SEVERITIES
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import (
     DIAGNOSIS_KEYS, classify_pod, classify_workload, diagnosis_id,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import PodEvidence, WorkloadEvidence
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import PodEvidence, WorkloadEvidence
 from tests.unit.classify.podbuilder import AS_OF, cstatus, pod, term
 
 # More examples on demand: AIOPS_HYPOTHESIS_EXAMPLES=3000 pytest tests/unit/classify

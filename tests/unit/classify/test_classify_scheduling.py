@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod
-from ansible_collections.aiops.k8s.plugins.module_utils.rules_scheduling import parse_fit_error
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.scheduling import parse_fit_error
 from tests.unit.classify.podbuilder import container, event, evidence, pod
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_many, classify_workload
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_many, classify_workload
 from tests.unit.classify.podbuilder import cond, evidence, pod, wevent, workload
 
 QUOTA = ('Error creating: pods "web-7d4b9c6f5-abcde" is forbidden: exceeded quota: compute-quota, requested: '

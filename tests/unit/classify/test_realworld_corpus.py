@@ -12,9 +12,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import CATEGORIES, HEALTHY
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import classify_pod, classify_workload
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import CATEGORIES, HEALTHY
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod, classify_workload
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import (
     PodEvidence, WorkloadEvidence, merge_events, normalise_event, parse_time)
 
 HERE = os.path.join(os.path.dirname(__file__), "corpus")

@@ -5,13 +5,13 @@ import datetime
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.gate import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import (
     GateRefusal,
     check_approval,
     drift_reason,
     parse_when,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import build_plan, rebind
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan, rebind
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import plan as planmod
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import PlanError, build_plan, rebind
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import plan as planmod
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import PlanError, build_plan, rebind
 
 
 def test_plan_binds_target_state_and_expiry(make_diagnosis, make_deployment, now):

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.actions import merge_patch
-from ansible_collections.aiops.k8s.plugins.module_utils.validate import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import merge_patch
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.validate import (
     restart_problems,
     restart_snapshot,
     rollout_status,

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_PRESENT
-from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource
-from ansible_collections.aiops.k8s.plugins.module_utils.source_live import LiveSource
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_PRESENT
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
 from tests.support.fixtures import clear_discovery_caches
 from tests.support.kube_emulator import KubeEmulator
 from tests.unit.sources.dumpbuilder import event, node, owner, pod

@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import DumpError, InvalidInput, NotFound
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_MISSING, NODE_PRESENT, NODE_UNKNOWN, UTC
-from ansible_collections.aiops.k8s.plugins.module_utils.source_dump import DumpSource, parse_logs_txt
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import DumpError, InvalidInput, NotFound
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING, NODE_PRESENT, NODE_UNKNOWN, UTC
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource, parse_logs_txt
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
 from tests.unit.sources.dumpbuilder import event, node, owner, pod, write_dump, write_logs_txt
 
 

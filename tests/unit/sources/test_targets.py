@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import InvalidInput
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import (
     SCOPE_CLUSTER,
     SCOPE_NAMESPACE,
     SCOPE_POD,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import ApiError, InvalidInput, NotFound
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import ApiError, InvalidInput, NotFound
 from tests.unit.sources.dumpbuilder import owner
 
 

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
 
 _LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
 DNS1123_LABEL = re.compile(r"^%s$" % _LABEL)

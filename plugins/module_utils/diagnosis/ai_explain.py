@@ -22,7 +22,7 @@ import re
 import shutil
 import sys
 
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact, redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
 # Module options; the doc fragment aiops.k8s.ai_options documents exactly these.
 AI_ARGUMENT_SPEC = dict(

@@ -9,11 +9,11 @@ the tests. The source has already run; this only classifies, filters and summari
 
 from __future__ import annotations
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import (
     HEALTHY,
     SEVERITIES,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.classify import (
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import (
     classify_pod,
     classify_workload,
 )

@@ -20,15 +20,15 @@ import datetime
 import re
 import time
 
-from ansible_collections.aiops.k8s.plugins.module_utils import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import NotFound
-from ansible_collections.aiops.k8s.plugins.module_utils import validate as checks
-from ansible_collections.aiops.k8s.plugins.module_utils.gate import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import NotFound
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import validate as checks
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import (
     GateRefusal,
     check_approval,
     drift_reason,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import canonical_json, describe_target
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import canonical_json, describe_target
 
 __metaclass__ = type
 
@@ -686,7 +686,7 @@ def _save_quietly(store, record, operation):
 
 def cluster_from_module(module):
     """A Cluster over the shared transport built from the module's kubernetes.core auth options."""
-    from ansible_collections.aiops.k8s.plugins.module_utils import k8s_transport
+    from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
     return Cluster(k8s_transport.transport_from_module(module))
 
 

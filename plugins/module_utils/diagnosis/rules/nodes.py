@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import NODE_MISSING
-from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
     as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration, parse_ts, total_count,
 )
 

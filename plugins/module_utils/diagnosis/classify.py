@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.aiops.k8s.plugins.module_utils import (
-    rules_containers, rules_images, rules_nodes, rules_probes, rules_scheduling, rules_volumes, rules_workloads,
-)
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import containers as rules_containers
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import images as rules_images
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import nodes as rules_nodes
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import probes as rules_probes
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import scheduling as rules_scheduling
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import volumes as rules_volumes
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import workloads as rules_workloads
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import (
     CATEGORIES, DEFAULT_SEVERITY, HEALTHY, runbook_path,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.proposals import infer_owners, propose
-from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import infer_owners, propose
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
     PodContext, as_dict, as_str, ev,
 )
 

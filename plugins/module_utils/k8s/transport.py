@@ -18,7 +18,7 @@ import json
 import re
 import threading
 
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     AiopsError,
     ApiError,
     Forbidden,

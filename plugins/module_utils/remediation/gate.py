@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
-from ansible_collections.aiops.k8s.plugins.module_utils.plan import (
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
     PlanError,
     compute_plan_id,
     describe_target,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.logsig import find_signature
-from ansible_collections.aiops.k8s.plugins.module_utils.rules_common import (
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.logsig import find_signature
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
     as_dict, as_int, as_str, ev, event_ref, finding, human_duration, probe, probe_window, total_count,
 )
 

@@ -28,8 +28,8 @@ import re
 import tempfile
 import time
 
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import parse_time
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact_obj
 
 __metaclass__ = type
 
@@ -991,7 +991,7 @@ def unified_diff(diff):
 
 
 def default_template_dir():
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "phr")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "templates", "phr")
 
 
 _ENVIRONMENTS = {}

@@ -16,7 +16,7 @@ import json
 import math
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import RISK_TIERS, max_tier, tier_rank
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import RISK_TIERS, max_tier, tier_rank
 
 # (action, situation, tier). The first row that matches wins; see risk_tier().
 TIER_TABLE = (

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
-from ansible_collections.aiops.k8s.plugins.module_utils.gate import parse_when
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import parse_when
 
 __metaclass__ = type
 

@@ -23,11 +23,11 @@ import json
 import os
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils import evidence as ev
-from ansible_collections.aiops.k8s.plugins.module_utils import source_common as sc
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import DumpError, InvalidInput, NotFound
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import SCOPE_CLUSTER, SCOPE_POD
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import model as ev
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import assemble as sc
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import DumpError, InvalidInput, NotFound
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import SCOPE_CLUSTER, SCOPE_POD
 
 # File stem -> kind, for list items that carry no kind of their own.
 KIND_BY_FILE = {

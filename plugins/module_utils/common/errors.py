@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
 
 RBAC_DOC = "docs/rbac/diagnose-readonly.yaml"
 

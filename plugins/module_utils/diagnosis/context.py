@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence import age_seconds, parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import age_seconds, parse_time
 
 # Finding ranks: the highest rank is the root cause, the others become `secondary`.
 RANK = {
@@ -398,10 +398,10 @@ def _fallback_redact(text):
 
 
 def redact_text(text):
-    """Redact a quoted log line or message with the shared redactor (plugins/module_utils/redact.py)."""
+    """Redact a quoted log line or message with the shared redactor (plugins/module_utils/common/redact.py)."""
     if not _REDACT:
         try:
-            from ansible_collections.aiops.k8s.plugins.module_utils.redact import redact
+            from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
             _REDACT.append(redact)
         except ImportError:
             _REDACT.append(_fallback_redact)

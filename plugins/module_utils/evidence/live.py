@@ -20,9 +20,9 @@ __metaclass__ = type
 import datetime
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.aiops.k8s.plugins.module_utils import evidence as ev
-from ansible_collections.aiops.k8s.plugins.module_utils import source_common as sc
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import model as ev
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import assemble as sc
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     AiopsError,
     ApiError,
     Forbidden,
@@ -30,7 +30,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.errors import (
     NotFound,
     Unauthorized,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.targets import SCOPE_CLUSTER, SCOPE_POD
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import SCOPE_CLUSTER, SCOPE_POD
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PAGE_SIZE = 500

@@ -15,9 +15,9 @@ __metaclass__ = type
 import collections
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils import evidence as ev
-from ansible_collections.aiops.k8s.plugins.module_utils.errors import InvalidInput
-from ansible_collections.aiops.k8s.plugins.module_utils.redact import compile_patterns, redact
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import model as ev
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import compile_patterns, redact
 
 # Controllers we follow up the owner chain: kind -> (apiVersion, plural). ReplicaSet -> Deployment,
 # Job -> CronJob; the others are top controllers.

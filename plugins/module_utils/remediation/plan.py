@@ -17,7 +17,7 @@ import fnmatch
 import hashlib
 import json
 
-from ansible_collections.aiops.k8s.plugins.module_utils.categories import (
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import (
     ACTIONS,
     RISK_TIERS,
     TIER_SLA_SECONDS,
