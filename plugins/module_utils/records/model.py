@@ -30,6 +30,7 @@ import time
 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import parse_time
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
 
@@ -55,7 +56,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]
 _REVISION_FILE = re.compile(r"^(?P<id>.+?)(?:\.v(?P<rev>\d+))?\.json$")
 
 
-class RecordError(Exception):
+class RecordError(AiopsError):
     """A record could not be written or read; the message names the file and what to do."""
 
 

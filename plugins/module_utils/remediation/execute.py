@@ -29,6 +29,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import 
     drift_reason,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import canonical_json, describe_target
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
 
@@ -69,7 +70,7 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _VOLATILE_META = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
 
 
-class ActionError(Exception):
+class ActionError(AiopsError):
     """The plan cannot be executed against this object (one-line message); nothing was changed."""
 
 

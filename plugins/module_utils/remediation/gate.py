@@ -20,6 +20,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import 
     rebind,
     spec_digest,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
 
@@ -30,7 +31,7 @@ MODES = ("interactive", "pre_approved", "awx", "trivial")
 CLOCK_SKEW_SECONDS = 60
 
 
-class GateRefusal(Exception):
+class GateRefusal(AiopsError):
     """The plan may not be executed; str() is the one-line reason."""
 
 

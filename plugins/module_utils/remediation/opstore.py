@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
 
@@ -23,7 +24,7 @@ DEFAULT_STATE_DIR = "~/.local/state/aiops-k8s/operations"
 OPERATION_ID_RE = re.compile(r"^op-\d{14}-[0-9a-f]{6}$")
 
 
-class OpStoreError(Exception):
+class OpStoreError(AiopsError):
     """The store cannot be read or written (one-line message naming the file)."""
 
 

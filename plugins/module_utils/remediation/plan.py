@@ -24,6 +24,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import
     max_tier,
     tier_rank,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
 
@@ -49,7 +50,7 @@ ACTION_MIN_TIER = {
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 
-class PlanError(ValueError):
+class PlanError(AiopsError, ValueError):
     """The diagnosis, the chosen remediation or the policy cannot make a plan (one-line message)."""
 
 
