@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-UTC = datetime.timezone.utc
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, age_seconds, parse_time  # noqa: F401 (re-exported)
 
 # Node lookup outcome for a scheduled pod.
 NODE_PRESENT = "present"   # node object found
@@ -99,43 +99,6 @@ class WorkloadEvidence(object):
     @property
     def name(self):
         return (self.object.get("metadata") or {}).get("name") or ""
-
-
-def parse_time(value):
-    """Parse a Kubernetes timestamp (RFC 3339, with or without fractions) to an aware datetime.
-
-    Returns None for anything unparseable: evidence is messy and a bad timestamp must not abort.
-    """
-    if not value or not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    # Python 3.11 fromisoformat accepts fractions of any length up to 6 digits; trim nanoseconds.
-    if "." in text:
-        head, _dot, rest = text.partition(".")
-        digits = ""
-        for char in rest:
-            if char.isdigit():
-                digits += char
-            else:
-                break
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def age_seconds(timestamp, as_of):
-    """Seconds from ``timestamp`` (str or datetime) to ``as_of``; None when unknown."""
-    when = parse_time(timestamp) if isinstance(timestamp, str) else timestamp
-    if when is None or as_of is None:
-        return None
-    return (as_of - when).total_seconds()
 
 
 def normalise_event(raw):
