@@ -6,8 +6,18 @@ cd "$(dirname "$0")/.."
 root=$PWD
 work=${AIOPS_SANITY_DIR:-$root/.cache/sanity}
 dest=$work/ansible_collections/aiops/k8s
+# ansible-test keeps its sanity venvs and the get-pip bootstrap under ~/.ansible/test; two checkouts (or two
+# `make test` runs) sharing one HOME rebuild and delete each other's venvs mid-run. Give this checkout its own.
+# ansible-test passes only HOME (not PIP_*) to pip, so link the user's pip config (index, wheel dirs) and
+# download cache into it; pip's cache is safe to share, ansible-test's venvs are not.
+real_home=$HOME
+export HOME=${AIOPS_SANITY_HOME:-$work/home}
+mkdir -p "$HOME/.config" "$HOME/.cache"
+for d in .config/pip .cache/pip; do
+  if [ -e "$real_home/$d" ] && [ ! -e "$HOME/$d" ]; then ln -s "$real_home/$d" "$HOME/$d"; fi
+done
 pipver=$(grep -oP "pip='\K[0-9.]+" .venv/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
-cache=~/.ansible/test/cache/get_pip_${pipver//./_}.py
+cache=$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py
 if [ ! -f "$cache" ]; then mkdir -p "$(dirname "$cache")"; cp scripts/get_pip_standin.py "$cache"; fi
 rm -rf "$dest"; mkdir -p "$dest" "$work/ansible_collections/kubernetes"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
