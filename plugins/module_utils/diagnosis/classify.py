@@ -23,16 +23,17 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules import w
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import (
     CATEGORIES, DEFAULT_SEVERITY, HEALTHY, runbook_path,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import infer_owners, propose
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import infer_owners, subject, workload_subject
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    PodContext, as_dict, as_str, ev,
+    PodContext, as_dict, as_list, as_str, ev, failure_start,
 )
 
 _POD_FAMILIES = (rules_nodes.check, rules_scheduling.check, rules_volumes.check, rules_images.check,
                  rules_containers.check, rules_probes.check)
 DIAGNOSIS_KEYS = ("kind", "namespace", "name", "uid", "owner", "node", "category", "severity", "confidence",
                   "summary", "root_cause", "culprit", "evidence", "secondary", "restarts", "remediations",
-                  "runbook", "diagnosis_id", "observed_at", "problems")
+                  "runbook", "diagnosis_id", "observed_at", "problems", "container", "facts", "subject", "failure_started_at")
 
 
 def diagnosis_id(kind, namespace, name, uid, category, root_cause):
@@ -91,7 +92,7 @@ def _healthy_summary(ctx):
     return "No failure found"
 
 
-def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, as_of, problems, evidence_obj,
+def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, as_of, problems, subject_facts,
            healthy_summary="No failure found"):
     category = best["category"] if best else HEALTHY
     if category not in CATEGORIES:
@@ -119,9 +120,11 @@ def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, a
         "diagnosis_id": diagnosis_id(kind, namespace, name, uid, category, root),
         "observed_at": _iso(as_of),
         "problems": problems,
+        # What proposals need, so they are computed from the diagnosis alone (runner joins the two).
+        "container": best.get("container") if best else None,
+        "facts": dict(best.get("facts") or {}) if best else {},
+        "subject": subject_facts,
     }
-    if best:
-        diagnosis["remediations"] = propose(category, best, evidence_obj, diagnosis)
     return diagnosis
 
 
@@ -170,9 +173,11 @@ def _classify_pod(evidence):
     owner = _owner(ctx.owners or infer_owners(ctx.pod))
     diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
                        as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
-                       _problems(evidence) + skipped, evidence, _healthy_summary(ctx) if best is None else None)
+                       _problems(evidence) + skipped, subject(evidence), _healthy_summary(ctx) if best is None else None)
     if best is None:
         diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]
+    # MTTD starts here; a healthy pod has no failure to date.
+    diagnosis["failure_started_at"] = isoformat(failure_start(ctx)) if best is not None else None
     return diagnosis
 
 
@@ -187,23 +192,29 @@ def classify_workload(evidence):
     obj = as_dict(getattr(evidence, "object", None))
     meta = as_dict(obj.get("metadata"))
     owners = [o for o in (getattr(evidence, "owners", None) or []) if isinstance(o, dict)]
-    return _build(as_str(obj.get("kind")) or "Workload", as_str(meta.get("namespace")), as_str(meta.get("name")),
-                  as_str(meta.get("uid")), _owner(owners), None, found, [], 0, getattr(evidence, "as_of", None),
-                  _problems(evidence), _WorkloadAsTarget(evidence))
+    diagnosis = _build(as_str(obj.get("kind")) or "Workload", as_str(meta.get("namespace")), as_str(meta.get("name")),
+                       as_str(meta.get("uid")), _owner(owners), None, found, [], 0, getattr(evidence, "as_of", None),
+                       _problems(evidence), workload_subject(evidence))
+    diagnosis["failure_started_at"] = isoformat(_workload_failure_start(evidence, obj))
+    return diagnosis
 
 
-class _WorkloadAsTarget(object):
-    """Proposal view of a workload: the workload itself is the target unless it has an owner."""
-
-    def __init__(self, evidence):
-        obj = as_dict(getattr(evidence, "object", None))
-        meta = as_dict(obj.get("metadata"))
-        owners = [o for o in (getattr(evidence, "owners", None) or []) if isinstance(o, dict)]
-        self_ref = {"kind": as_str(obj.get("kind")), "name": as_str(meta.get("name")),
-                    "api_version": as_str(obj.get("apiVersion")) or None, "object": obj}
-        self.owners = [self_ref] + owners
-        self.object = obj
-        self.pod = None
+def _workload_failure_start(evidence, obj):
+    """Earliest Warning event about the workload, else when its failing condition turned True."""
+    found = []
+    for event in as_list(getattr(evidence, "events", None)):
+        if isinstance(event, dict) and event.get("type") == "Warning":
+            when = event.get("first_seen") or event.get("last_seen")
+            if hasattr(when, "tzinfo"):
+                found.append(when)
+    for cond in as_list(as_dict(obj.get("status")).get("conditions")):
+        cond = as_dict(cond)
+        failing = (cond.get("type") in ("Failed", "ReplicaFailure") and cond.get("status") == "True") or \
+            (cond.get("type") == "Progressing" and cond.get("status") == "False")
+        when = parse_time(cond.get("lastTransitionTime")) if failing else None
+        if when is not None:
+            found.append(when)
+    return min(found) if found else None
 
 
 def classify_many(pod_evidences, workload_evidences=()):
@@ -237,6 +248,7 @@ def _fallback(evidence, exc):
         "runbook": runbook_path(HEALTHY),
         "diagnosis_id": diagnosis_id("Pod", meta.get("namespace"), meta.get("name"), meta.get("uid"), HEALTHY, root),
         "observed_at": _iso(getattr(evidence, "as_of", None)), "problems": problems,
+        "container": None, "facts": {}, "subject": None, "failure_started_at": None,
     }
 
 
