@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / ".collections")]
 
 from tests.support import dumpwriter, scenarios  # noqa: E402
 from tests.support.kube_emulator import KubeEmulator  # noqa: E402
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource  # noqa: E402
@@ -149,7 +149,7 @@ def bench_offline(args, workdir):
     read_s = time.perf_counter() - start
     start = time.perf_counter()
     for evidence in gathered.pods:
-        classify_pod(evidence)
+        diagnose_pod(evidence)
     classify_s = time.perf_counter() - start
     return dict(pods=len(gathered.pods), read=read_s, classify=classify_s)
 

@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiops.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Evidence in, diagnoses out: the glue between a source's gathered evidence and the classifier.
+"""Evidence in, diagnoses with proposals out: the one place that joins classification and remediation.
 
-Kept free of Ansible and of any client so the same function serves the module, the benchmarks and
-the tests. The source has already run; this only classifies, filters and summarises.
+Classification never imports remediation (a back edge): it emits the facts proposals need (container,
+facts, subject), and this module calls classify then propose. Kept free of Ansible and of any client so
+the same function serves the module, the benchmarks and the tests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify impor
     classify_pod,
     classify_workload,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import propose
 
 _SEVERITY_ORDER = {name: index for index, name in enumerate(SEVERITIES)}
 
@@ -24,6 +26,33 @@ _SEVERITY_ORDER = {name: index for index, name in enumerate(SEVERITIES)}
 def _sort_key(diagnosis):
     return (_SEVERITY_ORDER.get(diagnosis.get("severity"), len(SEVERITIES)),
             diagnosis.get("namespace") or "", diagnosis.get("kind") or "", diagnosis.get("name") or "")
+
+
+def with_proposals(diagnosis):
+    """The diagnosis with its `remediations` computed from the diagnosis alone."""
+    if diagnosis is not None:
+        diagnosis["remediations"] = propose(diagnosis)
+    return diagnosis
+
+
+def diagnose_pod(evidence):
+    """classify_pod, then propose."""
+    return with_proposals(classify_pod(evidence))
+
+
+def diagnose_workload(evidence):
+    """classify_workload, then propose (None when the workload has no trouble)."""
+    return with_proposals(classify_workload(evidence))
+
+
+def diagnose_many(pod_evidences, workload_evidences=()):
+    """classify_many's shape ({"diagnoses", "counts"}) with proposals attached."""
+    diagnoses = [diagnose_pod(e) for e in pod_evidences or ()]
+    diagnoses += [d for d in (diagnose_workload(e) for e in workload_evidences or ()) if d is not None]
+    counts = {}
+    for diagnosis in diagnoses:
+        counts[diagnosis["category"]] = counts.get(diagnosis["category"], 0) + 1
+    return {"diagnoses": diagnoses, "counts": dict(sorted(counts.items()))}
 
 
 def diagnose(gathered, include_healthy=False):
@@ -36,13 +65,13 @@ def diagnose(gathered, include_healthy=False):
     diagnoses = []
     summary = {}
     for evidence in gathered.pods:
-        diagnosis = classify_pod(evidence)
+        diagnosis = diagnose_pod(evidence)
         category = diagnosis.get("category")
         summary[category] = summary.get(category, 0) + 1
         if include_healthy or category != HEALTHY:
             diagnoses.append(diagnosis)
     for evidence in gathered.workloads:
-        diagnosis = classify_workload(evidence)
+        diagnosis = diagnose_workload(evidence)
         if diagnosis is None:
             continue
         category = diagnosis.get("category")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import ACTIONS, RISK_TIERS
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import rollout_undo_info
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import (
-    TIER_TABLE, apply_tier_policy, new_memory_limit, parse_quantity, risk_tier, rollout_undo_info,
+    TIER_TABLE, apply_tier_policy, new_memory_limit, parse_quantity, propose, risk_tier,
 )
 from tests.unit.classify.podbuilder import (
     container, cstatus, deployment_owners, evidence, pod, term,
@@ -134,3 +135,15 @@ def test_owner_inferred_from_pod_references_when_chain_missing():
     assert diag["owner"] == {"kind": "Deployment", "name": "web"}
     assert diag["remediations"][0]["target"]["kind"] == "Deployment"
     assert diag["remediations"][0]["risk_tier"] == "medium"
+
+
+def test_proposals_recomputed_from_a_saved_diagnosis_alone():
+    """remediation_plan only has the saved diagnosis: JSON round trip, no evidence, same proposals."""
+    import json
+    p = crashing(term("OOMKilled", 137, ago=30))
+    diag = classify_pod(evidence(p, owners=deployment_owners(rs_rev=3)))
+    saved = json.loads(json.dumps(diag, default=str))
+    saved.pop("remediations")
+    assert propose(saved) == diag["remediations"]
+    assert [r["action"] for r in diag["remediations"]][:1] == ["set_memory_limit"]
+    assert any(r["action"] == "rollout_undo" for r in diag["remediations"])

@@ -12,11 +12,11 @@ below (documented in docs/classifier.md); `apply_tier_policy` may only raise a t
 from __future__ import annotations
 
 import fnmatch
-import json
 import math
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import RISK_TIERS, max_tier, tier_rank
+from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import api_version
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import HEALTHY, RISK_TIERS, max_tier, tier_rank
 
 # (action, situation, tier). The first row that matches wins; see risk_tier().
 TIER_TABLE = (
@@ -37,10 +37,6 @@ TIER_TABLE = (
     ("scale", "any workload", "medium"),
     ("manual", "a human performs the steps; the tier is what the steps change", "medium"),
 )
-
-_API_VERSIONS = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
-                 "DaemonSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1",
-                 "ReplicationController": "v1", "Pod": "v1", "Node": "v1"}
 
 _UNITS = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5, "Ei": 1024 ** 6,
           "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5, "E": 1000 ** 6,
@@ -144,57 +140,27 @@ def apply_tier_policy(proposal, namespace, rules):
 
 # --- targets -------------------------------------------------------------------------------------
 
-def _owner_object(owner):
-    obj = owner.get("object")
-    return obj if isinstance(obj, dict) else None
+def _subject(diagnosis):
+    subject = diagnosis.get("subject")
+    return subject if isinstance(subject, dict) else {}
 
 
-def _owners(evidence):
-    owners = getattr(evidence, "owners", None)
-    owners = [o for o in owners if isinstance(o, dict)] if isinstance(owners, list) else []
-    return owners or infer_owners(getattr(evidence, "pod", None))
+def _owners(diagnosis):
+    return [o for o in (_subject(diagnosis).get("owners") or []) if isinstance(o, dict)]
 
 
-def infer_owners(pod):
-    """Owner chain from the pod's own ownerReferences when the source did not resolve it.
-
-    A ReplicaSet named "<deployment>-<pod-template-hash>" belongs to that Deployment (the hash is the
-    pod's pod-template-hash label), so the fix targets the Deployment, as with a resolved chain.
-    """
-    if not isinstance(pod, dict):
-        return []
-    meta = pod.get("metadata") if isinstance(pod.get("metadata"), dict) else {}
-    refs = [r for r in (meta.get("ownerReferences") if isinstance(meta.get("ownerReferences"), list) else [])
-            if isinstance(r, dict) and r.get("kind") and r.get("name")]
-    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    if ref is None:
-        return []
-    kind, name = str(ref.get("kind")), str(ref.get("name"))
-    chain = [{"kind": kind, "name": name, "uid": ref.get("uid") or "",
-              "api_version": ref.get("apiVersion") or _API_VERSIONS.get(kind, "v1"), "object": None}]
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-    template_hash = labels.get("pod-template-hash")
-    if kind == "ReplicaSet" and isinstance(template_hash, str) and template_hash and \
-            name.endswith("-" + template_hash):
-        chain.append({"kind": "Deployment", "name": name[:-len(template_hash) - 1], "uid": "",
-                      "api_version": "apps/v1", "object": None})
-    return chain
-
-
-def workload_target(evidence, container=None, namespace=None):
-    """The object a fix changes: the top controller (a ReplicaSet's Deployment), else the pod."""
-    owners = _owners(evidence)
+def workload_target(diagnosis, container=None):
+    """The object a fix changes: the top controller (a ReplicaSet's Deployment), else the diagnosed object."""
+    owners = _owners(diagnosis)
+    namespace = diagnosis.get("namespace")
     if owners:
         top = owners[-1]
         kind = str(top.get("kind") or "")
-        target = {"api_version": top.get("api_version") or _API_VERSIONS.get(kind, "v1"), "kind": kind,
+        target = {"api_version": top.get("api_version") or api_version(kind), "kind": kind,
                   "namespace": namespace, "name": top.get("name")}
     else:
-        pod = getattr(evidence, "pod", None) or getattr(evidence, "object", None) or {}
-        meta = pod.get("metadata") if isinstance(pod, dict) and isinstance(pod.get("metadata"), dict) else {}
-        kind = (pod.get("kind") if isinstance(pod, dict) else None) or "Pod"
-        target = {"api_version": _API_VERSIONS.get(kind, "v1"), "kind": kind, "namespace": namespace,
-                  "name": meta.get("name")}
+        kind = diagnosis.get("kind") or "Pod"
+        target = {"api_version": api_version(kind), "kind": kind, "namespace": namespace, "name": diagnosis.get("name")}
     if container:
         target["container"] = container
     return target
@@ -202,69 +168,6 @@ def workload_target(evidence, container=None, namespace=None):
 
 def pod_target(namespace, name):
     return {"api_version": "v1", "kind": "Pod", "namespace": namespace, "name": name}
-
-
-def _annotation(obj, key):
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    return annotations.get(key)
-
-
-def rollout_undo_info(evidence):
-    """{"kind", "name", "revision"} when the pod runs the newest revision and an older one exists."""
-    owners = _owners(evidence)
-    pod = getattr(evidence, "pod", None) or {}
-    rs = next((o for o in owners if o.get("kind") == "ReplicaSet"), None)
-    deploy = next((o for o in owners if o.get("kind") == "Deployment"), None)
-    if rs and deploy:
-        rs_obj, dep_obj = _owner_object(rs), _owner_object(deploy)
-        rs_rev = _int(_annotation(rs_obj, "deployment.kubernetes.io/revision")) if rs_obj else None
-        dep_rev = _int(_annotation(dep_obj, "deployment.kubernetes.io/revision")) if dep_obj else None
-        if rs_rev and rs_rev > 1 and (dep_rev is None or dep_rev == rs_rev):
-            return {"kind": "Deployment", "name": deploy.get("name"), "revision": rs_rev}
-        return None
-    sts = next((o for o in owners if o.get("kind") == "StatefulSet"), None)
-    if sts and _owner_object(sts) and isinstance(pod, dict):
-        status = _owner_object(sts).get("status") or {}
-        labels = (pod.get("metadata") or {}).get("labels") or {}
-        update, current = status.get("updateRevision"), status.get("currentRevision")
-        if update and current and update != current and labels.get("controller-revision-hash") == update:
-            return {"kind": "StatefulSet", "name": sts.get("name"), "revision": update}
-    return None
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def previous_image(evidence, container):
-    """An image the owner chain shows this container used before (kubectl last-applied), else None."""
-    current = None
-    pod = getattr(evidence, "pod", None) or {}
-    for item in ((pod.get("spec") or {}).get("containers") or []) + ((pod.get("spec") or {}).get("initContainers")
-                                                                     or []):
-        if isinstance(item, dict) and item.get("name") == container:
-            current = item.get("image")
-    for owner in reversed(_owners(evidence)):
-        obj = _owner_object(owner)
-        if not obj:
-            continue
-        raw = _annotation(obj, "kubectl.kubernetes.io/last-applied-configuration")
-        if not isinstance(raw, str):
-            continue
-        try:
-            applied = json.loads(raw)
-        except ValueError:
-            continue
-        spec = ((applied.get("spec") or {}).get("template") or {}).get("spec") or {}
-        for item in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-            if isinstance(item, dict) and item.get("name") == container and item.get("image") \
-                    and item.get("image") != current:
-                return item.get("image")
-    return None
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -279,7 +182,7 @@ def _manual(target, description, steps, tier="medium"):
     return _proposal("manual", target, {}, tier, description, True, "undo the manual change", steps)
 
 
-def _undo(evidence, ns, undo, container=None):
+def _undo(ns, undo):
     target = {"api_version": "apps/v1", "kind": undo["kind"], "namespace": ns, "name": undo["name"]}
     return _proposal("rollout_undo", target, {"from_revision": undo["revision"]},
                      risk_tier("rollout_undo", undo["kind"], owner_kind=undo["kind"]),
@@ -293,32 +196,34 @@ def _ref(target):
     return "%s/%s" % ((target.get("kind") or "pod").lower(), target.get("name"))
 
 
-def propose(category, result, evidence, diagnosis):
-    """Proposals for one diagnosis. `result` is the winning finding (facts, culprit, container)."""
+def propose(diagnosis):
+    """Proposals for one diagnosis, from the diagnosis alone (category, culprit, container, facts, subject)."""
+    if not isinstance(diagnosis, dict) or diagnosis.get("category") in (None, HEALTHY):
+        return []
     try:
-        return _propose(category, result, evidence, diagnosis)
+        return _propose(diagnosis["category"], diagnosis, diagnosis)
     except Exception:  # pylint: disable=broad-except
         # A proposal must never cost the diagnosis; an odd object yields no proposal.
         return []
 
 
-def _propose(category, result, evidence, diagnosis):
+def _propose(category, result, diagnosis):
     ns = diagnosis.get("namespace") or ""
     name = diagnosis.get("name") or ""
     container = result.get("container") if result else None
     facts = (result or {}).get("facts") or {}
     culprit = (result or {}).get("culprit") or {}
-    owners = _owners(evidence)
+    owners = _owners(diagnosis)
     owner_kind = owners[-1].get("kind") if owners else None
-    target = workload_target(evidence, container, ns)
+    target = workload_target(diagnosis, container)
     tref = _ref(target)
     is_pod_diag = diagnosis.get("kind") == "Pod"
-    undo = rollout_undo_info(evidence) if is_pod_diag else None
+    undo = _subject(diagnosis).get("rollout_undo") if is_pod_diag else None
     out = []
 
     def add_undo():
         if undo:
-            out.append(_undo(evidence, ns, undo, container))
+            out.append(_undo(ns, undo))
 
     if category == "OOMKilled":
         limit = facts.get("memory_limit")
@@ -349,7 +254,7 @@ def _propose(category, result, evidence, diagnosis):
                              False, "not needed: the pod is already dead; its status is kept in the record"))
         if culprit.get("resource") == "memory" and culprit.get("container") and culprit.get("usage") and owner_kind:
             new = new_memory_limit(None, culprit.get("usage"), 1.0)
-            target_c = workload_target(evidence, culprit.get("container"), ns)
+            target_c = workload_target(diagnosis, culprit.get("container"))
             out.append(_proposal(
                 "set_resources", target_c, {"requests": {"memory": new},
                                             "previous_requests": {"memory": culprit.get("request")}},
@@ -397,7 +302,7 @@ def _propose(category, result, evidence, diagnosis):
     elif category == "ImagePullBackOff" or category == "InvalidImageName":
         image = facts.get("image") or culprit.get("image")
         cause = facts.get("cause")
-        prev = previous_image(evidence, container) if container else None
+        prev = (_subject(diagnosis).get("previous_images") or {}).get(container) if container else None
         if prev:
             out.append(_proposal("set_image", target, {"image": prev, "previous_image": image},
                                  risk_tier("set_image", target["kind"], owner_kind=owner_kind),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+# classify then propose (these tests also assert the proposals)
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.containers import explain_exit
 from tests.unit.classify.podbuilder import (
     container, cstatus, event, evidence, http_probe, pod, term,

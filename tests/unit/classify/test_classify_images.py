@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+# classify then propose (these tests also assert the proposals)
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, pod
 
 IMG = "registry.example.com/shop/web:1.4.3"

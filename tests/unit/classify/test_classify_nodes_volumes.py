@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+# classify then propose (these tests also assert the proposals)
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING, NODE_PRESENT
 from tests.unit.classify.podbuilder import container, cstatus, event, evidence, pod, term, ts
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_many, classify_workload
+# classify then propose (these tests also assert the proposals)
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import (
+    diagnose_many as classify_many, diagnose_workload as classify_workload,
+)
 from tests.unit.classify.podbuilder import cond, evidence, pod, wevent, workload
 
 QUOTA = ('Error creating: pods "web-7d4b9c6f5-abcde" is forbidden: exceeded quota: compute-quota, requested: '
