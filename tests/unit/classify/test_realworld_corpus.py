@@ -73,7 +73,10 @@ def test_corpus_shape():
         assert case.get("source"), case["id"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+# Cases added to the held-out half later are scored in aggregate only (test_corpus_halves.py): a per-case
+# assertion would invite tuning on them.
+@pytest.mark.parametrize("case", [c for c in CASES if not c.get("added")],
+                         ids=[c["id"] for c in CASES if not c.get("added")])
 def test_realworld_case(case):
     result = classify_case(case)
     assert _category(result) == case["expected"], (case["id"], result and result.get("summary"))
@@ -82,7 +85,7 @@ def test_realworld_case(case):
 def test_realworld_summary(capsys):
     per = collections.defaultdict(lambda: [0, 0])
     false_alarms = []
-    for case in CASES:
+    for case in [c for c in CASES if not c.get("added")]:
         got = _category(classify_case(case))
         per[case["expected"]][1] += 1
         per[case["expected"]][0] += got == case["expected"]
@@ -90,9 +93,10 @@ def test_realworld_summary(capsys):
             false_alarms.append(case["id"])
     right = sum(v[0] for v in per.values())
     with capsys.disabled():
-        print("\nreal-world corpus: %d/%d right (%.1f%%), false alarms on healthy: %d %s"
-              % (right, len(CASES), 100.0 * right / len(CASES), len(false_alarms), false_alarms))
+        total = sum(v[1] for v in per.values())
+        print("\nreal-world corpus (original cases): %d/%d right (%.1f%%), false alarms on healthy: %d %s"
+              % (right, total, 100.0 * right / total, len(false_alarms), false_alarms))
         for cat in sorted(per):
             print("  %-36s %d/%d" % (cat, per[cat][0], per[cat][1]))
-    assert right / len(CASES) >= 0.9
+    assert right / sum(v[1] for v in per.values()) >= 0.9
     assert not false_alarms
