@@ -127,8 +127,13 @@ from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
 try:
-    from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
     from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
+    from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, utcnow
+    from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
+    from ansible_collections.aiops.k8s.plugins.module_utils.records.collect import RunCollector
+    from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore
+    from ansible_collections.aiops.k8s.plugins.plugin_utils.render import render_record_markdown
+    from ansible_collections.aiops.k8s.plugins.plugin_utils.sink import http_post
     IMPORT_ERROR = None
 except Exception as exc:  # the record is lost otherwise: say so loudly at the end of the run
     records = None
@@ -147,7 +152,7 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super(CallbackModule, self).__init__(display=display)
-        self._collector = records.RunCollector() if records else None
+        self._collector = RunCollector() if records else None
         self._errors = []
         self._playbook = None
         self._extra_vars = None
@@ -175,7 +180,7 @@ class CallbackModule(CallbackBase):
             self._errors.append("%s: %s: %s" % (what, type(exc).__name__, exc))
 
     def v2_playbook_on_start(self, playbook):
-        self._started = records.utcnow() if records else None
+        self._started = utcnow() if records else None
         self._playbook = os.path.abspath(getattr(playbook, "_file_name", "") or "")
 
     def v2_playbook_on_play_start(self, play):
@@ -228,8 +233,8 @@ class CallbackModule(CallbackBase):
             "user": _user(),
             "controller": socket.gethostname(),
             "ansible_version": ansible_version,
-            "started_at": records.isoformat(self._started),
-            "finished_at": records.isoformat(records.utcnow()),
+            "started_at": isoformat(self._started),
+            "finished_at": isoformat(utcnow()),
             "tasks": self._collector.tasks if self._collector else [],
             "callback_errors": list(self._errors),
         }
@@ -240,7 +245,7 @@ class CallbackModule(CallbackBase):
     def _finish(self):
         run = self._run_info()
         built = records.build_records(self._collector, run)
-        store = records.RecordStore(self._record_dir)
+        store = RecordStore(self._record_dir)
         outcomes = []
         for record in built["records"]:
             outcomes.append(self._emit(store, record))
@@ -268,7 +273,7 @@ class CallbackModule(CallbackBase):
             try:
                 markdown = None
                 if "md" in self._formats:
-                    markdown = records.render_record_markdown(clean, TEMPLATE_DIR)
+                    markdown = render_record_markdown(clean, TEMPLATE_DIR)
                 entry = store.write(clean, markdown)
                 written = os.path.join(store.root, entry["file"])
             except Exception as exc:
@@ -285,7 +290,7 @@ class CallbackModule(CallbackBase):
             if not self._http_url:
                 self._errors.append("http sink enabled but AIOPS_K8S_PHR_HTTP_URL is not set")
             else:
-                ok, attempts, detail = records.http_post(self._http_url, clean, _open_url, timeout=self._http_timeout,
+                ok, attempts, detail = http_post(self._http_url, clean, _open_url, timeout=self._http_timeout,
                                                          retries=self._http_retries, token=self._http_token)
                 if not ok:
                     message = "HTTP sink %s failed after %d attempt(s): %s" % (
@@ -324,12 +329,12 @@ class CallbackModule(CallbackBase):
         """Something failed while building records: write what we have, plus the error."""
         try:
             run = self._run_info()
-            record = records.new_record(records.new_record_id("run"), "run", run, records.isoformat(records.utcnow()))
+            record = records.new_record(records.new_record_id("run"), "run", run, isoformat(utcnow()))
             record["problems"].append("the PHR callback failed while building records; raw collected results "
                                       "are kept under raw_results")
             record["raw_results"] = self._collector.payloads if self._collector else []
             record["completeness"] = records.completeness(record)
-            store = records.RecordStore(self._record_dir)
+            store = RecordStore(self._record_dir)
             summary, clean = self._emit(store, record)
             self._display.warning("PHR: building the records failed (%s); writing a fallback record with the raw "
                                   "results instead" % redact("; ".join(self._errors)))

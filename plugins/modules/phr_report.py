@@ -107,8 +107,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.aiops.k8s.plugins.module_utils.records.model import (
-    RecordError, compute_report, load_latest_records, parse_since, utcnow)
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.records.model import RecordError
+from ansible_collections.aiops.k8s.plugins.module_utils.records.report import compute_report, parse_since
+from ansible_collections.aiops.k8s.plugins.module_utils.records.store import load_latest_records
 
 DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"
 

@@ -142,7 +142,7 @@ message:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.aiops.k8s.plugins.module_utils.records.model import verify_store
+from ansible_collections.aiops.k8s.plugins.module_utils.records.verify import verify_store
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.opstore import state_dir as default_state_dir
 
 DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"

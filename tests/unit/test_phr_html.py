@@ -15,7 +15,10 @@ import subprocess
 
 import pytest
 
-from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
+from ansible_collections.aiops.k8s.plugins.module_utils.records import collect as rcollect
+from ansible_collections.aiops.k8s.plugins.module_utils.records import model as rmodel
+from ansible_collections.aiops.k8s.plugins.module_utils.records import report as rreport
+from ansible_collections.aiops.k8s.plugins.plugin_utils import render as prender
 
 UTC = datetime.timezone.utc
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,7 +51,7 @@ def sample_records():
         if rollback:
             op["rollback"].update(succeeded=True, started_at=op["finished_at"],
                                   finished_at=(applied + datetime.timedelta(seconds=60 + rollback)).isoformat())
-        collector = records.RunCollector()
+        collector = rcollect.RunCollector()
         collector.add("a", "Diagnose", "aiops.k8s.pod_diagnose", "localhost", "ok", {
             "aiops": {"kind": "diagnosis", "version": 1}, "diagnoses": [{
                 "kind": "Pod", "namespace": "shop", "name": "web-%d-abc" % number, "category": "OOMKilled",
@@ -61,14 +64,14 @@ def sample_records():
                                                               "created_at": created.isoformat()}})
         collector.add("c", "Remediate", "aiops.k8s.remediate", "localhost", "ok", {
             "aiops": {"kind": "operation", "version": 1}, "operation": op, "changed": True})
-        out.extend(records.build_records(collector, RUN, now=created)["records"])
+        out.extend(rmodel.build_records(collector, RUN, now=created)["records"])
     return out
 
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
-    report = records.compute_report(sample_records(), now=NOW)
-    text = records.render_report(report, "html")
+    report = rreport.compute_report(sample_records(), now=NOW)
+    text = prender.render_report(report, "html")
     path = tmp_path_factory.mktemp("html") / "phr-report.html"
     path.write_text(text)
     return path, text
@@ -83,9 +86,9 @@ def test_page_is_self_contained(html):
 
 
 def test_values_escaped(tmp_path):
-    report = records.compute_report([], now=NOW)
+    report = rreport.compute_report([], now=NOW)
     report["title"] = "<script>alert(1)</script>"
-    assert "<script>alert" not in records.render_report(report, "html")
+    assert "<script>alert" not in prender.render_report(report, "html")
 
 
 def _png_size(path):
