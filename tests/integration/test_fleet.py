@@ -1,6 +1,7 @@
-"""playbooks/diagnose_fleet.yml against three emulated clusters: one healthy-ish, one that answers 403 to
-everything, one stopped, plus a context with a revoked token. The run must succeed and the reports must say
-which cluster was which.
+"""playbooks/diagnose_fleet.yml against a fleet of five: one emulated cluster with failing pods, one that answers
+403 to everything, one stopped, a context with a revoked token, and one API server that accepts connections and
+never answers. The run must finish within the stalled cluster's deadline and the reports must say which cluster
+was which.
 
 The inventory comes from the aiops.k8s.kubeconfig plugin, so this is the documented fleet set-up end to end:
 kubeconfig contexts -> hosts -> forks -> pod_diagnose per cluster -> aggregation on the controller.
@@ -13,12 +14,14 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
 import yaml
 
 from tests.support.fixtures import REPO_ROOT, TOKEN, ansible_environment, clear_discovery_caches
+from tests.support.bad_servers import StallServer
 from tests.support.kube_emulator import KubeEmulator
 
 pytestmark = pytest.mark.integration
@@ -118,8 +121,8 @@ def free_port():
 
 @pytest.fixture
 def fleet(tmp_path):
-    """Four contexts in one kubeconfig: alpha (failing pods), beta (403 on everything), gamma (stopped) and
-    delta (alpha's API server with a revoked token: 401)."""
+    """Five contexts in one kubeconfig: alpha (failing pods), beta (403 on everything), gamma (stopped),
+    delta (alpha's API server with a revoked token: 401) and epsilon (accepts, never answers)."""
     alpha = KubeEmulator(token=TOKEN).start()
     beta = KubeEmulator(token=TOKEN).start()
     for emulator in (alpha, beta):
@@ -136,10 +139,11 @@ def fleet(tmp_path):
     with urllib.request.urlopen(control, timeout=10) as response:
         assert json.load(response) == {"faults": 1}
     gamma_url = "http://127.0.0.1:%d" % free_port()
+    stalled = StallServer(lifetime=300).start()
     config = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [],
               "users": [{"name": "tester", "user": {"token": TOKEN}},
                         {"name": "revoked", "user": {"token": "revoked-token-0000"}}]}
-    for name, url in (("alpha", alpha.url), ("beta", beta.url), ("gamma", gamma_url)):
+    for name, url in (("alpha", alpha.url), ("beta", beta.url), ("gamma", gamma_url), ("epsilon", stalled.url)):
         config["clusters"].append({"name": name, "cluster": {"server": url}})
         config["contexts"].append({"name": name, "context": {"cluster": name, "user": "tester"}})
     config["contexts"].append({"name": "delta", "context": {"cluster": "alpha", "user": "revoked"}})
@@ -148,8 +152,10 @@ def fleet(tmp_path):
     inventory = tmp_path / "fleet.aiops_kubeconfig.yml"
     inventory.write_text(yaml.safe_dump({"plugin": "aiops.k8s.kubeconfig", "kubeconfig": [str(kubeconfig)]}))
     try:
-        yield {"alpha": alpha, "beta": beta, "inventory": inventory, "tmp": tmp_path}
+        yield {"alpha": alpha, "beta": beta, "inventory": inventory, "tmp": tmp_path, "stalled": stalled}
     finally:
+        stalled.stop()
+        clear_discovery_caches(stalled.url)
         for emulator in (alpha, beta):
             url = emulator.url
             emulator.stop()
@@ -159,16 +165,22 @@ def fleet(tmp_path):
 
 def run_fleet(fleet, *extra):
     report_dir = fleet["tmp"] / "report"
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(fleet["inventory"]), PLAYBOOK, "-f", "4",
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(fleet["inventory"]), PLAYBOOK, "-f", "5",
            "-e", "report_dir=%s" % report_dir] + list(extra)
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, check=False, timeout=600)
     return proc, report_dir
 
 
-def test_fleet_run_reports_each_cluster_and_survives_unreachable_and_forbidden(fleet, pod_diagnose_ready):
+def test_fleet_run_reports_each_cluster_and_survives_unreachable_forbidden_and_stalled(fleet, pod_diagnose_ready):
     fleet["alpha"].clear_requests()
-    proc, report_dir = run_fleet(fleet)
+    started = time.monotonic()
+    # Per-request timeouts far above the cluster deadline: only the overall deadline can end epsilon.
+    # (45 s leaves room for module start-up on a loaded CI machine; the healthy clusters take a few seconds.)
+    proc, report_dir = run_fleet(fleet, "-e", "aiops_fleet_cluster_timeout=45", "-e", "aiops_fleet_request_timeout=600")
+    elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    # Without the deadline the run would wait on epsilon for 600 s per request; it ends soon after 45 s.
+    assert elapsed < 400, elapsed
     assert "Traceback" not in proc.stdout + proc.stderr
 
     model = json.loads((report_dir / "fleet-report.json").read_text())
@@ -177,13 +189,17 @@ def test_fleet_run_reports_each_cluster_and_survives_unreachable_and_forbidden(f
     assert clusters["beta"]["status"] == "forbidden"
     assert clusters["gamma"]["status"] == "unreachable"
     assert clusters["delta"]["status"] == "unauthorized"
+    assert clusters["epsilon"]["status"] == "timeout"
+    assert 45 <= clusters["epsilon"]["duration_seconds"] < 45 + 20
+    assert clusters["epsilon"]["error"].startswith("No answer within the cluster deadline of 45 s")
+    assert len(fleet["stalled"].requests) >= 1  # the request was sent and never answered
     assert "revoked-token-0000" not in json.dumps(model)
     assert "forbidden" in clusters["beta"]["error"].lower()
     assert clusters["alpha"]["scanned"] == 5
     assert clusters["alpha"]["failing"] == 3
     assert clusters["alpha"]["summary"]["CrashLoopBackOff"] == 2
     assert clusters["alpha"]["summary"]["ImagePullBackOff"] == 1
-    assert model["totals"] == {"clusters": 4, "ok": 1, "not_ok": 3, "scanned": 5, "failing": 3, "offenders": 2}
+    assert model["totals"] == {"clusters": 5, "ok": 1, "not_ok": 4, "scanned": 5, "failing": 3, "offenders": 2}
     # The two crashing web pods collapse into one offender row for their Deployment.
     top = model["offenders"][0]
     assert (top["cluster"], top["workload"], top["category"], top["pods"]) == (
@@ -204,10 +220,27 @@ def test_fleet_run_reports_each_cluster_and_survives_unreachable_and_forbidden(f
     assert 'data-cluster="beta" data-status="forbidden"' in html
     assert 'data-cluster="gamma" data-status="unreachable"' in html
     assert "Content-Security-Policy" in html
-    assert "1 / 4" in html
+    assert 'data-cluster="epsilon" data-status="timeout"' in html
+    assert "1 / 5" in html
     summary = " ".join(proc.stdout.split())
-    assert "1/4 clusters diagnosed, 5 pods scanned, 3 need attention." in summary
+    assert "1/5 clusters diagnosed, 5 pods scanned, 3 need attention." in summary
     assert "beta: forbidden." in summary and "gamma: unreachable." in summary and "delta: unauthorized." in summary
+    assert "epsilon: timeout." in summary
+    for name in ("fleet-report.md", "fleet-report.html", "fleet-report.json"):
+        assert (report_dir / name).stat().st_size > 0
+
+
+def test_a_stalled_cluster_is_ended_by_its_request_timeout(fleet, pod_diagnose_ready):
+    """No cluster deadline this time: the per-request timeout alone, client set-up included, ends epsilon."""
+    started = time.monotonic()
+    proc, report_dir = run_fleet(fleet, "-e", "aiops_fleet_hosts=epsilon", "-e", "aiops_fleet_request_timeout=2")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert time.monotonic() - started < 120
+    (epsilon,) = json.loads((report_dir / "fleet-report.json").read_text())["clusters"]
+    assert epsilon["status"] == "timeout"
+    assert epsilon["error"].startswith("Cannot reach the Kubernetes API at %s: timed out: no complete answer within 2 s"
+                                       % fleet["stalled"].url), epsilon["error"]
+    assert epsilon["duration_seconds"] < 2 + 20  # module start-up + one 2 s request, not 300 s
 
 
 def test_fleet_can_be_told_to_fail_when_a_cluster_was_not_diagnosed(fleet, pod_diagnose_ready):

@@ -7,6 +7,11 @@ Everything goes through raw HTTP on the client's configured ApiClient (auth, cer
 impersonation headers all come from kubernetes.core's auth surface) and returns plain JSON: the
 typed models of kubernetes 37 validate strictly, and one odd object must never abort a scan.
 Failures become the collection's one-line errors (errors.py).
+
+Every request has a deadline: urllib3's connect/read timeouts bound each socket operation, and the
+whole exchange (headers and body) runs under an overall budget, because a server that answers one
+byte a second never trips a read timeout. The client is built without kubernetes.core's dynamic
+client, whose discovery (``/version``, ``/apis``) runs at construction with no timeout at all.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,15 +22,23 @@ import copy
 import json
 import re
 import threading
+import time
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     AiopsError,
     ApiError,
     Forbidden,
     InvalidInput,
-    NotFound,
     Unauthorized,
     Unreachable,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.responses import (  # noqa: F401 (describe_request is API)
+    describe_request,
+    error_for,
+    header,
+    retry_after_seconds,
+    seconds,
+    short_reason,
 )
 
 try:
@@ -44,65 +57,12 @@ except ImportError:  # reported by the module with missing_required_lib("kuberne
     class ApiException(Exception):
         """Stand-in so the except clauses below stay valid without the library."""
 
+
 DEFAULT_TIMEOUT = 30
+# 429 / 503 answers retried (after their Retry-After) while the deadline allows; then the error stands.
+MAX_RETRIES = 5
 DEFAULT_LOG_BYTES = 65536
 _CHUNK = 65536
-
-# Kinds of the core resources we read, for "Pod shop/web-1 not found" style messages.
-_KINDS = {
-    "pods": "Pod", "events": "Event", "nodes": "Node", "namespaces": "Namespace",
-    "replicasets": "ReplicaSet", "deployments": "Deployment", "statefulsets": "StatefulSet",
-    "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob",
-    "replicationcontrollers": "ReplicationController", "persistentvolumeclaims": "PersistentVolumeClaim",
-    "configmaps": "ConfigMap", "services": "Service",
-}
-_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-_PATH = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)"
-                   r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<resource>[^/]+))?(?:/(?P<name>[^/]+))?(?:/(?P<sub>[^/]+))?")
-
-
-def describe_request(method, path):
-    """(verb, resource, namespace, name) of an API path, in RBAC terms.
-
-    "/api/v1/namespaces/shop/pods" -> ("list", "pods", "shop", None);
-    "/api/v1/namespaces/shop" -> ("get", "namespaces", None, "shop");
-    "/api/v1/namespaces/shop/pods/web/log" -> ("get", "pods/log", "shop", "web").
-    """
-    match = _PATH.match(path.split("?", 1)[0])
-    if not match:
-        return (method.lower(), path, None, None)
-    namespace, resource, name, sub = match.group("ns"), match.group("resource"), match.group("name"), match.group("sub")
-    if namespace and resource is None:
-        resource, name, namespace = "namespaces", namespace, None
-    if sub:
-        resource = "%s/%s" % (resource, sub)
-    if method.upper() == "GET":
-        verb = "get" if name else "list"
-    else:
-        verb = _VERBS.get(method.upper(), method.lower())
-    return verb, resource or "", namespace, name
-
-
-def _short_reason(exc):
-    """A few words for why a connection failed (the full urllib3 text is a paragraph)."""
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
-    lowered = text.lower()
-    for needle, words in (("refused", "connection refused"),
-                          ("name or service not known", "host name not found"),
-                          ("nodename nor servname", "host name not found"),
-                          ("temporary failure in name resolution", "host name not found"),
-                          ("timed out", "timed out"), ("timeout", "timed out"),
-                          ("certificate verify failed", "TLS certificate verification failed"),
-                          ("wrong version number", "TLS handshake failed (is the port plain HTTP?)"),
-                          ("ssl", "TLS error"),
-                          ("network is unreachable", "network unreachable"),
-                          ("no route to host", "no route to host"),
-                          ("connection reset", "connection reset"),
-                          ("remote end closed", "connection closed by the server")):
-        if needle in lowered:
-            return words
-    return type(reason).__name__
 
 
 class ListResult(object):
@@ -149,15 +109,43 @@ class ListResult(object):
                 return
 
 
-class Transport(object):
-    """Raw JSON access to one API server through a configured kubernetes ApiClient."""
+class _Reply(object):
+    """What one exchange produced: a 2xx ``value`` (already consumed), or a non-2xx status with its body."""
 
-    def __init__(self, api_client, request_timeout=DEFAULT_TIMEOUT):
+    __slots__ = ("status", "reason", "headers", "body", "value")
+
+    def __init__(self, status, reason=None, headers=None, body=None, value=None):
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
+        self.body = body
+        self.value = value
+
+
+class Transport(object):
+    """Raw JSON access to one API server through a configured kubernetes ApiClient.
+
+    ``request_timeout``: seconds (or a ``(connect, read)`` pair) for each socket operation; a whole
+    request (headers and body) also ends after that many seconds (connect + read for a pair).
+    ``deadline``: seconds from now after which no request of this transport is sent or waited for
+    (one overall budget per cluster); None for no overall limit.
+    """
+
+    def __init__(self, api_client, request_timeout=DEFAULT_TIMEOUT, deadline=None, sleep=time.sleep):
         if not HAS_K8S:
             raise AiopsError("The kubernetes Python library is required: pip install kubernetes")
         self.api_client = api_client
-        self.timeout = (request_timeout, request_timeout) if isinstance(request_timeout, (int, float)) \
-            else tuple(request_timeout)
+        if isinstance(request_timeout, (int, float)):
+            self.timeout = (float(request_timeout), float(request_timeout))
+            self.request_budget = float(request_timeout)
+        else:
+            self.timeout = tuple(float(part) for part in request_timeout)
+            self.request_budget = sum(self.timeout)
+        if min(self.timeout) <= 0:
+            raise InvalidInput("request_timeout must be a positive number of seconds, got %r" % (request_timeout,))
+        self.deadline = None if deadline is None else time.monotonic() + float(deadline)
+        self._deadline_seconds = deadline
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._count = 0
 
@@ -169,72 +157,131 @@ class Transport(object):
     def request_count(self):
         return self._count
 
+    # -- deadlines -------------------------------------------------------------------------
+
+    def _budget(self, method, path):
+        """Seconds this request may take: the per-request budget, cut to what is left of the deadline."""
+        budget = self.request_budget
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                verb, resource = describe_request(method, path)[:2]
+                raise Unreachable(self.host, "timed out: the %s s deadline for this cluster ran out before %s %s; "
+                                  "raise the deadline or check why the server is slow"
+                                  % (seconds(self._deadline_seconds), verb, resource))
+            budget = min(budget, left)
+        return budget
+
+    def _timed_out(self, budget):
+        return Unreachable(self.host, "timed out: no complete answer within %s s; raise request_timeout if the "
+                           "server is only slow" % seconds(budget))
+
+    def _run(self, work, budget):
+        """Run ``work()`` in a daemon thread and give up after ``budget`` seconds.
+
+        Socket timeouts cannot bound a response that trickles in; abandoning the thread can. The
+        abandoned thread holds one pooled connection until the server lets go; the process moves on.
+        """
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # pylint: disable=broad-except  # re-raised in the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=target, name="aiops-k8s-request", daemon=True)
+        worker.start()
+        worker.join(budget)
+        if worker.is_alive():
+            raise self._timed_out(budget)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
     # -- low level -------------------------------------------------------------------------
 
-    def _open(self, method, path, query=None, body=None, content_type=None, accept="application/json"):
-        """Send one request; return the open urllib3 response (2xx) or raise a collection error."""
-        with self._lock:
-            self._count += 1
+    def _send(self, method, path, query_params, headers, body, consume, socket_timeout):
+        """One HTTP exchange (runs in the worker thread): a 2xx is consumed there, anything else kept."""
+        api = self.api_client
+        try:
+            if hasattr(api, "param_serialize"):  # kubernetes >= 35 (new generator)
+                serialized = api.param_serialize(method, path, query_params=query_params, header_params=dict(headers),
+                                                 body=body, auth_settings=["BearerToken"])
+                response = api.call_api(*serialized, _request_timeout=socket_timeout)
+                status = response.status
+                raw = response.response
+            else:  # older generator: call_api(path, method, ...) raising ApiException on non-2xx
+                raw = api.call_api(path, method, query_params=query_params, header_params=dict(headers), body=body,
+                                   auth_settings=["BearerToken"], _preload_content=False,
+                                   _return_http_data_only=True, _request_timeout=socket_timeout)
+                status = raw.status
+        except ApiException as exc:
+            if not getattr(exc, "status", None):
+                raise Unreachable(self.host, short_reason(exc))
+            return _Reply(exc.status, exc.reason, getattr(exc, "headers", None), getattr(exc, "body", None))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(self.host, short_reason(exc))
+        try:
+            if not 200 <= status <= 299:
+                try:
+                    data = raw.data
+                finally:
+                    raw.release_conn()
+                return _Reply(status, raw.reason, raw.headers, data)
+            return _Reply(status, raw.reason, raw.headers, value=consume(raw))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(self.host, short_reason(exc))
+
+    def _exchange(self, method, path, query=None, body=None, content_type=None, accept="application/json",
+                  consume=None):
+        """Send one request under its deadline, honouring 429/503 Retry-After; return what ``consume`` made."""
         query_params = [(key, value) for key, value in (query or {}).items() if value is not None]
         headers = {"Accept": accept}
         if content_type or body is not None:
             headers["Content-Type"] = content_type or "application/json"
-        api = self.api_client
-        try:
-            if hasattr(api, "param_serialize"):  # kubernetes >= 35 (new generator)
-                serialized = api.param_serialize(method, path, query_params=query_params, header_params=headers,
-                                                 body=body, auth_settings=["BearerToken"])
-                response = api.call_api(*serialized, _request_timeout=self.timeout)
-                status = response.status
-                raw = response.response
-            else:  # older generator: call_api(path, method, ...) raising ApiException on non-2xx
-                raw = api.call_api(path, method, query_params=query_params, header_params=headers, body=body,
-                                   auth_settings=["BearerToken"], _preload_content=False,
-                                   _return_http_data_only=True, _request_timeout=self.timeout)
-                status = raw.status
-        except ApiException as exc:
-            if not getattr(exc, "status", None):
-                raise Unreachable(self.host, _short_reason(exc))
-            raise self._error(method, path, exc.status, exc.reason, getattr(exc, "body", None))
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(self.host, _short_reason(exc))
-        if not 200 <= status <= 299:
-            try:
-                data = raw.data
-            finally:
-                raw.release_conn()
-            raise self._error(method, path, status, raw.reason, data)
-        return raw
+        attempt = 0
+        while True:
+            budget = self._budget(method, path)
+            socket_timeout = (min(self.timeout[0], budget), min(self.timeout[1], budget))
+            with self._lock:
+                self._count += 1
+            reply = self._run(lambda: self._send(method, path, query_params, headers, body, consume, socket_timeout),
+                              budget)
+            if 200 <= reply.status <= 299:
+                return reply.value
+            wait = self._retry_wait(reply, attempt)
+            if wait is None:
+                raise self._error(method, path, reply.status, reply.reason, reply.body, reply.headers)
+            self._sleep(wait)
+            attempt += 1
 
-    def _error(self, method, path, status, reason, body):
-        verb, resource, namespace, name = describe_request(method, path)
-        message = None
-        try:
-            payload = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
-            message = payload.get("message") if isinstance(payload, dict) else None
-        except (TypeError, ValueError, AttributeError):
-            message = None
-        if status == 401:
-            return Unauthorized(self.host)
-        if status == 403:
-            return Forbidden(verb, resource, namespace)
-        if status == 404 and verb in ("get", "patch", "update", "delete") and name:
-            return NotFound(_KINDS.get(resource.split("/")[0], resource), namespace, name)
-        return ApiError(status, reason, message, what="%s %s%s" % (
-            verb, resource, " in namespace %s" % namespace if namespace else ""))
+    def _retry_wait(self, reply, attempt):
+        """Seconds to wait before retrying a throttled request, or None when it must not be retried."""
+        if reply.status not in (429, 503) or attempt >= MAX_RETRIES:
+            return None
+        asked = retry_after_seconds(header(reply.headers, "Retry-After"))
+        if asked is None:
+            if reply.status == 503:
+                return None  # an outage, not throttling
+            asked = min(2 ** attempt, 8)
+        left = (self.deadline - time.monotonic()) if self.deadline is not None else self.request_budget
+        if asked >= left:
+            return None
+        return asked
+
+    def _error(self, method, path, status, reason, body, headers=None):
+        return error_for(self.host, method, path, status, reason, body, headers)
 
     # -- public ----------------------------------------------------------------------------
 
     def get_json(self, path, query=None):
         """GET a path and return the decoded JSON (dict)."""
-        raw = self._open("GET", path, query)
-        return self._read_json(raw, "GET", path)
+        return self._exchange("GET", path, query, consume=lambda raw: self._read_json(raw, "GET", path))
 
     def _read_json(self, raw, method, path):
         try:
             data = raw.data
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(self.host, _short_reason(exc))
         finally:
             raw.release_conn()
         if not data:
@@ -255,27 +302,26 @@ class Transport(object):
         Streams the response and closes the connection once the cap is hit, so a 100 MB log never
         enters memory.
         """
-        raw = self._open("GET", path, query, accept="*/*")
-        chunks = []
-        size = 0
-        truncated = False
-        try:
-            for chunk in raw.stream(_CHUNK, decode_content=True):
-                if size + len(chunk) > max_bytes:
-                    chunks.append(chunk[:max(0, max_bytes - size)])
-                    truncated = True
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(self.host, _short_reason(exc))
-        finally:
-            if truncated:
-                raw.close()  # do not drain the rest of a huge body into the pool
-            else:
-                raw.release_conn()
-        text = b"".join(chunks).decode("utf-8", errors="replace")
-        return text, truncated
+        def consume(raw):
+            chunks = []
+            size = 0
+            truncated = False
+            try:
+                for chunk in raw.stream(_CHUNK, decode_content=True):
+                    if size + len(chunk) > max_bytes:
+                        chunks.append(chunk[:max(0, max_bytes - size)])
+                        truncated = True
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            finally:
+                if truncated:
+                    raw.close()  # do not drain the rest of a huge body into the pool
+                else:
+                    raw.release_conn()
+            return b"".join(chunks).decode("utf-8", errors="replace"), truncated
+
+        return self._exchange("GET", path, query, accept="*/*", consume=consume)
 
     def request_json(self, method, path, query=None, body=None, content_type=None):
         """Any verb with a JSON body (remediation: PATCH/PUT/POST/DELETE, with dryRun in ``query``).
@@ -285,8 +331,8 @@ class Transport(object):
         method = method.upper()
         if method == "PATCH" and content_type is None:
             content_type = "application/merge-patch+json"
-        raw = self._open(method, path, query, body=body, content_type=content_type)
-        return self._read_json(raw, method, path)
+        return self._exchange(method, path, query, body=body, content_type=content_type,
+                              consume=lambda raw: self._read_json(raw, method, path))
 
 
 def auth_argument_spec(**options):
@@ -339,21 +385,70 @@ def _unreachable_host(exc):
     return "%s:%s" % match.groups() if match else "the API server"
 
 
-def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT):
+def _core_client_parts():
+    """kubernetes.core's own auth resolution (options, K8S_AUTH_* fallbacks, kubeconfig, in-cluster).
+
+    These helpers are semi-internal; when a kubernetes.core release moves them, None makes the caller
+    fall back to get_api_client under a socket deadline.
+    """
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+            _create_auth_spec, _create_configuration, _create_headers, _set_header)
+    except ImportError:
+        return None
+    return _create_auth_spec, _create_configuration, _create_headers, _set_header
+
+
+def _bounded_retries():
+    """One retry for a connection that failed or was dropped; never for a read timeout or a status."""
+    return urllib3.util.Retry(total=1, connect=1, read=0, status=0, redirect=0, raise_on_status=False)
+
+
+def _api_client_from_kwargs(kwargs, request_timeout):
+    """A plain ApiClient configured exactly as kubernetes.core would, but with no discovery request."""
+    parts = _core_client_parts()
+    if parts is None:
+        get_api_client, _spec = _core_get_api_client()
+        # Old layout: the dynamic client reads /version while it is built; bound it with a socket default.
+        import socket
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(max(request_timeout) if isinstance(request_timeout, tuple) else request_timeout)
+        try:
+            k8s_client = get_api_client(**kwargs)
+        finally:
+            socket.setdefaulttimeout(previous)
+        api_client = getattr(getattr(k8s_client, "client", None), "client", None)
+        if ApiClient is None or not isinstance(api_client, ApiClient):
+            raise AiopsError("Unsupported kubernetes.core layout: K8SClient.client.client is not a kubernetes "
+                             "ApiClient; install kubernetes.core >= 5.0, < 7.0")
+        return api_client
+    create_auth_spec, create_configuration, create_headers, set_header = parts
+    configuration = create_configuration(create_auth_spec(None, **kwargs))
+    configuration.retries = _bounded_retries()
+    api_client = ApiClient(configuration)
+    for name, value in create_headers(None, **kwargs).items():
+        set_header(api_client, name, value)
+    return api_client
+
+
+def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT, deadline=None):
     """Build a Transport from a module's kubernetes.core connection options (and K8S_AUTH_* env vars).
 
-    The options are handed to kubernetes.core's get_api_client as keyword arguments, so a plain
-    AnsibleModule works (get_api_client(module=...) expects kubernetes.core's own module class); unset
-    options fall back to K8S_AUTH_* variables, kubeconfig and in-cluster config exactly as in
-    kubernetes.core.
+    The options go through kubernetes.core's own resolution, so unset options fall back to K8S_AUTH_*
+    variables, kubeconfig and in-cluster config exactly as in kubernetes.core; the ApiClient is built
+    here without the dynamic client, so nothing is sent before the first (bounded) request.
+    ``deadline``: seconds for every request of this transport together (see Transport).
     """
     if not HAS_K8S:
         raise AiopsError("The kubernetes Python library is required: pip install kubernetes")
-    get_api_client, auth_spec = _core_get_api_client()
+    _get_api_client, auth_spec = _core_get_api_client()
     params = getattr(module, "params", None) or {}
     kwargs = dict((key, params.get(key)) for key in auth_spec if params.get(key) is not None)
+    timeout = params.get("request_timeout") or request_timeout
     try:
-        k8s_client = get_api_client(**kwargs)
+        api_client = _api_client_from_kwargs(kwargs, timeout)
+    except AiopsError:
+        raise
     except Exception as exc:  # ConfigException, CoreException, missing kubeconfig file ...
         status = getattr(exc, "status", None)
         if status is None:
@@ -363,31 +458,26 @@ def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT):
         if status == 401:
             raise Unauthorized(server)
         if status == 403:
-            # kubernetes.core reads /version while building the client.
             raise Forbidden("get", "the server version (/version)", detail="at %s" % server)
         host = _unreachable_host(exc)
         if host:
-            # kubernetes.core asks the server for its version while building the client.
-            raise Unreachable(host, _short_reason(exc))
+            raise Unreachable(host, short_reason(exc))
         raise InvalidInput("Could not load the Kubernetes connection settings (%s): check kubeconfig, context and "
                            "the K8S_AUTH_* variables" % (exc,))
-    dynamic = getattr(k8s_client, "client", None)
-    api_client = getattr(dynamic, "client", None)
-    if ApiClient is None or not isinstance(api_client, ApiClient):
-        raise AiopsError("Unsupported kubernetes.core layout: K8SClient.client.client is not a kubernetes "
-                         "ApiClient; install kubernetes.core >= 5.0, < 7.0")
-    timeout = params.get("request_timeout") or request_timeout
-    return Transport(api_client, request_timeout=timeout)
+    return Transport(api_client, request_timeout=timeout, deadline=deadline)
 
 
-def transport_from_kubeconfig(path=None, context=None, request_timeout=DEFAULT_TIMEOUT):
+def transport_from_kubeconfig(path=None, context=None, request_timeout=DEFAULT_TIMEOUT, deadline=None):
     """A Transport from a kubeconfig file, for scripts and benchmarks (no Ansible)."""
     if not HAS_K8S:
         raise AiopsError("The kubernetes Python library is required: pip install kubernetes")
-    from kubernetes import config
+    from kubernetes import client, config
+    configuration = client.Configuration()
     try:
-        api_client = config.new_client_from_config(config_file=path, context=context, persist_config=False)
+        config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
+                                persist_config=False)
     except Exception as exc:
         raise InvalidInput("Could not load kubeconfig %s%s: %s" % (
             path or "(default)", " context %s" % context if context else "", exc))
-    return Transport(api_client, request_timeout=request_timeout)
+    configuration.retries = _bounded_retries()
+    return Transport(ApiClient(configuration), request_timeout=request_timeout, deadline=deadline)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
-from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import ApiError, InvalidInput, NotFound
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import ApiError, InvalidInput, NotFound, Unreachable
+from tests.support.bad_servers import StallServer, ThrottleServer, TrickleServer
 from tests.unit.sources.dumpbuilder import owner
 
 
@@ -78,3 +82,89 @@ def test_request_json_dry_run_patch_and_errors(kube_api):
         transport.get_json("/apis/apps/v1/namespaces/shop/deployments")
     assert str(err.value) == ("Kubernetes API error 500 Internal Server Error while trying to list deployments in "
                               "namespace shop: etcdserver: request timed out")
+
+
+# -- deadlines: servers that stall, trickle or throttle (tests/support/bad_servers.py) ---------------------
+
+def _kubeconfig(tmp_path, url):
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "bad",
+        "clusters": [{"name": "bad", "cluster": {"server": url}}],
+        "users": [{"name": "u", "user": {"token": "t0ken-value"}}],
+        "contexts": [{"name": "bad", "context": {"cluster": "bad", "user": "u"}}]}))
+    return str(path)
+
+
+def test_client_set_up_sends_nothing_and_a_stalled_server_times_out(tmp_path, monkeypatch):
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    with StallServer(lifetime=30) as server:
+        started = time.monotonic()
+        transport = k8s_transport.transport_from_module(
+            _Module(kubeconfig=_kubeconfig(tmp_path, server.url), request_timeout=1))
+        assert time.monotonic() - started < 1 and server.requests == []  # no /version during set-up
+        with pytest.raises(Unreachable) as err:
+            transport.get_json("/api/v1/namespaces")
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.5, elapsed
+    message = str(err.value)
+    assert message.startswith("Cannot reach the Kubernetes API at %s: timed out" % server.url), message
+    assert "request_timeout" in message and "\n" not in message
+
+
+def test_a_trickling_answer_is_cut_by_the_request_deadline(tmp_path):
+    # One byte every 0.2 s never trips the 1.5 s read timeout; only the whole-request deadline ends it.
+    with TrickleServer(interval=0.2, lifetime=30) as server:
+        transport = k8s_transport.transport_from_kubeconfig(_kubeconfig(tmp_path, server.url), request_timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(Unreachable) as err:
+            transport.get_json("/api/v1/namespaces")
+        elapsed = time.monotonic() - started
+    assert 1.4 < elapsed < 2.5, elapsed
+    assert "timed out: no complete answer within 1.5 s" in str(err.value)
+
+
+def test_the_overall_deadline_bounds_every_request_together(tmp_path):
+    with StallServer(lifetime=30) as server:
+        transport = k8s_transport.transport_from_kubeconfig(_kubeconfig(tmp_path, server.url), request_timeout=30,
+                                                            deadline=1)
+        started = time.monotonic()
+        with pytest.raises(Unreachable):
+            transport.get_json("/api/v1/pods")
+        assert time.monotonic() - started < 2
+        with pytest.raises(Unreachable) as err:
+            transport.get_json("/api/v1/nodes")
+        assert time.monotonic() - started < 2
+    assert "the 1 s deadline for this cluster ran out before list nodes" in str(err.value)
+    assert len(server.requests) == 1  # the second request was never sent
+
+
+def test_429_is_retried_after_retry_after_within_the_deadline(tmp_path):
+    with ThrottleServer(throttled=2, retry_after="1", lifetime=30) as server:
+        transport = k8s_transport.transport_from_kubeconfig(_kubeconfig(tmp_path, server.url), request_timeout=5)
+        started = time.monotonic()
+        data = transport.get_json("/api/v1/namespaces")
+        elapsed = time.monotonic() - started
+    assert data["kind"] == "NamespaceList"
+    assert len(server.requests) == 3 and transport.request_count == 3
+    assert 1.9 < elapsed < 4, elapsed  # two waits of the server's Retry-After: 1
+
+
+def test_429_asking_for_more_than_the_deadline_fails_at_once_with_what_to_do(tmp_path):
+    with ThrottleServer(throttled=5, retry_after="120", lifetime=30) as server:
+        transport = k8s_transport.transport_from_kubeconfig(_kubeconfig(tmp_path, server.url), request_timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ApiError) as err:
+            transport.get_json("/api/v1/namespaces/shop/pods")
+        assert time.monotonic() - started < 1
+    assert len(server.requests) == 1
+    assert str(err.value) == (
+        "Kubernetes API error 429 Too Many Requests while trying to list pods in namespace shop: throttled at %s "
+        "(it asked to wait 120 s, beyond this request's deadline); retry later or raise the deadline" % server.url)
+
+
+def test_retry_after_forms():
+    assert k8s_transport.retry_after_seconds("3") == 3.0
+    assert k8s_transport.retry_after_seconds("Wed, 02 Dec 2026 10:00:30 GMT", now=1796205600.0) == 30.0
+    assert k8s_transport.retry_after_seconds("soon") is None
+    assert k8s_transport.retry_after_seconds(None) is None
