@@ -166,7 +166,8 @@ def _classify_pod(evidence):
                 getattr(family, "__module__", "?").rsplit(".", 1)[-1], type(exc).__name__))
     if ctx.phase == "Succeeded":
         # Every container finished successfully: history, not a problem (unless deletion is stuck).
-        findings = [f for f in findings if f["category"] == "TerminatingStuck"]
+        # An OOM kill is never a success, even when the process's exit code was 0.
+        findings = [f for f in findings if f["category"] in ("TerminatingStuck", "OOMKilled")]
     best, secondary = _select(findings)
     secondary.extend(ctx.notes)
     restarts = sum(c.restarts for c in ctx.containers)

@@ -41,6 +41,10 @@ RANK = {
 }
 
 _FIELD_PATH_RE = re.compile(r"spec\.(initContainers|containers|ephemeralContainers)\{([^}]*)\}")
+# Container names in kubelet event wording across releases.
+_NAMED_RE = re.compile(r'[Cc]ontainer ([a-z0-9][a-z0-9.-]*) (?:failed|is unhealthy|definition)|'
+                       r'container "([a-z0-9][a-z0-9.-]*)"|container=([a-z0-9][a-z0-9.-]*)|'
+                       r'with id (?:docker|containerd|cri-o)://([a-z0-9][a-z0-9.-]*):')
 
 
 def as_dict(value):
@@ -167,7 +171,7 @@ class PodContext(object):
 
     __slots__ = ("evidence", "pod", "meta", "spec", "status", "phase", "reason", "message", "as_of",
                  "events", "by_reason", "containers", "conditions", "owners", "node", "node_state",
-                 "logs", "name", "namespace", "_age", "restart_policy", "notes")
+                 "logs", "name", "namespace", "_age", "restart_policy", "notes", "_phantoms")
 
     def __init__(self, evidence):
         self.evidence = evidence
@@ -206,6 +210,7 @@ class PodContext(object):
         self.logs = logs if isinstance(logs, dict) else {}
         self._age = False      # computed on first use: most pods never need it
         self.notes = []
+        self._phantoms = None
 
     @property
     def age(self):
@@ -277,6 +282,44 @@ class PodContext(object):
                     (other.image and ('"%s"' % other.image) in message):
                 named.add(other.name)
         return named
+
+    @property
+    def has_statuses(self):
+        """True when the capture holds any container status (a kubelet reported on this pod)."""
+        return any(c.status for c in self.containers)
+
+    def event_only_containers(self):
+        """Containers known only from events, for captures without container statuses.
+
+        `kubectl describe` pasted into a ticket often keeps the events and drops the status block. The
+        names come from the events' fieldPath or from the kubelet's wording ('Container X failed ...',
+        'container "X"', 'container=X'); one unnamed container stands in when no event names any. Empty
+        when statuses exist: then they are the better witness.
+        """
+        if self._phantoms is not None:
+            return self._phantoms
+        phantoms = []
+        if not self.has_statuses and self.phase not in ("Succeeded", "Failed"):
+            known = dict((c.name, c) for c in self.containers)
+            names = []
+            for event in self.events:
+                if event.get("type") != "Warning" and as_str(event.get("reason")) != "Killing":
+                    continue
+                path = _FIELD_PATH_RE.search(as_str(event.get("field_path")))
+                name = path.group(2) if path else None
+                role = "init" if path and path.group(1) == "initContainers" else "app"
+                if name is None:
+                    match = _NAMED_RE.search(as_str(event.get("message")))
+                    name = next((g for g in match.groups() if g), None) if match else None
+                if name and (name, role) not in names:
+                    names.append((name, role))
+            for index, (name, role) in enumerate(names):
+                phantoms.append(known.get(name) or Container(role, name, {}, {}, index))
+            if not phantoms and self.events:
+                apps = [c for c in self.containers if c.role == "app"]
+                phantoms = apps[:1] if len(apps) == 1 else [Container("app", "", {}, {}, 0)]
+        self._phantoms = phantoms
+        return phantoms
 
     def container_logs(self, container):
         entry = self.logs.get(container.name)

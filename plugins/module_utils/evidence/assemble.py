@@ -459,9 +459,14 @@ def assemble(snapshot, as_of, source):
         problems = []
         node_name = (pod.get("spec") or {}).get("nodeName")
         node, node_state = None, ev.NODE_UNKNOWN
-        if node_name and snapshot.nodes is not None:
+        if node_name and snapshot.nodes:
             node = snapshot.nodes.get(node_name)
             node_state = ev.NODE_PRESENT if node is not None else ev.NODE_MISSING
+        elif node_name and snapshot.nodes is not None:
+            # An empty node list while a pod is bound to a node is missing data (an RBAC-filtered list,
+            # a dump without nodes.json content), never proof that every node was deleted.
+            problems.append("node data unavailable: the node list is empty, so node %s could not be checked"
+                            % node_name)
         claims = {}
         for claim in claim_names(pod):
             if snapshot.claims is None:

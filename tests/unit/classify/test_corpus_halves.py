@@ -51,5 +51,6 @@ def test_halves_scores(capsys):
     assert held["right"] >= HELDOUT_FLOOR * held["total"] - 1e-9
 
 
-# Held-out score measured when the 72 cases of 2026-12-02 were added, before any rule change: 125/139.
-HELDOUT_FLOOR = 125 / 139
+# Held-out score measured when the 72 cases of 2026-12-02 were added, before any rule change, was 125/139;
+# after the family fixes (written against the development half and unit tests) it is 134/139: the floor.
+HELDOUT_FLOOR = 134 / 139

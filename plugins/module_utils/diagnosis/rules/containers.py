@@ -15,25 +15,17 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import human_bytes
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.logsig import find_signature
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.runtime import (
+    create_error as _create_error, events_only_runtime as _events_only_runtime, explain_exit, run_error as _run_error,
+)
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
     as_int, as_str, container_resources, ev, redact_text, event_ref, finding, human_duration, term_detail,
 )
 
-_SIGNALS = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
-            9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
-_SIGNAL_MEANING = {
-    "SIGABRT": "the process aborted (assertion, native crash or abort())",
-    "SIGSEGV": "segmentation fault (native crash)",
-    "SIGKILL": "killed with SIGKILL; the runtime did not report an OOM kill, so this is a liveness-probe kill, "
-               "preemption, node shutdown or a stop that outlived terminationGracePeriodSeconds",
-    "SIGTERM": "terminated by SIGTERM (asked to stop: probe restart, rollout or node drain)",
-    "SIGINT": "interrupted (SIGINT)",
-    "SIGBUS": "bus error (bad memory access or a full/removed memory-mapped file)",
-    "SIGPIPE": "broken pipe (wrote to a closed connection)",
-}
-
 _RECENT_SECONDS = 3600          # an OOM kill within the last hour still needs a human
+_CHRONIC_OOM_RESTARTS = 5       # killed this often, an old last kill is still a pattern, not history
 _FLAP_SECONDS = 600             # running again, but restarted within the last 10 minutes
 _STUCK_INIT_SECONDS = 900
 
@@ -41,36 +33,6 @@ _CM_SECRET_NOT_FOUND = re.compile(r'\b(configmaps?|secrets?) "([^"]+)" not found
 _KEY_NOT_FOUND = re.compile(r"couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/([^\s.,]+)", re.I)
 _RUN_AS_ROOT = re.compile(r"runAsNonRoot and image (?:will run as root|has non-numeric user[^,]*)", re.I)
 _SUBPATH = re.compile(r'failed to prepare subPath for volumeMount "([^"]+)" of container "([^"]+)"', re.I)
-_EXEC_NOT_FOUND = re.compile(r'exec: \\*"([^"\\]+)\\*": (?:executable file not found in \$PATH|'
-                             r'stat [^:]+: no such file or directory)', re.I)
-_EXEC_PATH_ERR = re.compile(r'(?:exec|starting container process caused) ?:? \\*"?([^"\\:]*)\\*"?: '
-                            r'(permission denied|no such file or directory|exec format error)', re.I)
-_MOUNT_ERR = re.compile(r'error mounting "([^"]+)" to rootfs at "([^"]+)"', re.I)
-
-
-def explain_exit(code, reason=""):
-    """Human meaning of an exit code (126/127/128+n explained)."""
-    if code is None:
-        return "terminated (%s)" % (reason or "no exit code recorded")
-    if code == 0:
-        return "exited successfully (code 0)"
-    if code == 1:
-        return "exited with code 1 (application error)"
-    if code == 2:
-        return "exited with code 2 (invalid arguments or shell misuse)"
-    if code == 126:
-        return "exit 126: the command cannot be executed (permission denied or not an executable)"
-    if code == 127:
-        return "exit 127: command not found (bad command/entrypoint or binary missing from the image)"
-    if code == 128:
-        return "exit 128: the runtime could not start the process"
-    if 128 < code < 160:
-        signal = _SIGNALS.get(code - 128, "signal %d" % (code - 128))
-        return "exit %d = 128+%d (%s): %s" % (
-            code, code - 128, signal, _SIGNAL_MEANING.get(signal, "killed by a signal"))
-    if code == 255:
-        return "exit 255 (exit(-1) or a fatal runtime error)"
-    return "exited with code %d" % code
 
 
 def _term_text(ctx, container, term, include_logs=True):
@@ -112,8 +74,8 @@ def check(ctx):
         result = _container(ctx, container)
         if result:
             findings.append(result)
-    if not findings:
-        result = _events_only_backoff(ctx)
+    if not findings and not ctx.has_statuses:
+        result = _events_only_runtime(ctx) or _events_only_backoff(ctx)
         if result:
             findings.append(result)
     return findings
@@ -164,6 +126,9 @@ def _container(ctx, container):
     term_reason = as_str(term.get("reason")) if term else ""
     if term and term_reason == "OOMKilled":
         return _oom(ctx, container, term, waiting)
+    if term and term_reason in ("Error", "") and as_int(term.get("exitCode")) == 137 and \
+            _node_memory_pressure(ctx) and not _probe_killed(ctx, container):
+        return _oom(ctx, container, term, waiting, node_pressure=True)
     if waiting == "RunContainerError" or term_reason in ("StartError", "ContainerCannotRun"):
         looping = waiting in ("CrashLoopBackOff", "RunContainerError") or container.terminated is not None
         if looping or (term is not None and _recent(ctx, term, _FLAP_SECONDS)):
@@ -204,13 +169,30 @@ def _probe_killed(ctx, container):
     return False
 
 
-def _oom(ctx, container, term, waiting):
+def _human_memory(limit):
+    """A limit as written when it is already readable (``512Mi``), else humanised (``1452628Ki`` -> ``1.4Gi``)."""
+    text = as_str(limit)
+    if text.endswith(("Mi", "Gi", "M", "G")) and text[:-2 if text.endswith("i") else -1].isdigit():
+        return text
+    return as_str(human_bytes(text)) or text
+
+
+def _node_memory_pressure(ctx):
+    """The pod's node reports MemoryPressure (the kernel OOM killer then kills with plain SIGKILL)."""
+    for cond in ((ctx.node or {}).get("status") or {}).get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == "MemoryPressure" and cond.get("status") == "True":
+            return True
+    return bool(ctx.events_for("OOMKilling", "SystemOOM"))
+
+
+def _oom(ctx, container, term, waiting, node_pressure=False):
     limits, requests = container_resources(container)
     limit = as_str(limits.get("memory")) or None
     current = container.terminated is not None
     age = ctx.term_age(term)
     running_now = container.running is not None
-    if running_now and waiting != "CrashLoopBackOff":
+    chronic = container.restarts >= _CHRONIC_OOM_RESTARTS
+    if running_now and waiting != "CrashLoopBackOff" and not chronic:
         # Recovered since: still an alarm when recent (k8sgpt misses these), history when old.
         if age is not None and age > _RECENT_SECONDS:
             ctx.notes.append({"category": "OOMKilled", "summary": "Container %s was OOM-killed %s ago and has "
@@ -224,9 +206,14 @@ def _oom(ctx, container, term, waiting):
     events = ctx.container_events(container, "BackOff")
     if events:
         evidence.append(ev(event_ref(events[-1], ctx), events[-1].get("message")))
-    if limit:
+    if node_pressure:
+        root = ("Container %s was killed with SIGKILL (exit 137, reason %s) while node %s was under memory "
+                "pressure: the kernel OOM killer picked it, not its own limit%s" % (
+                    container.name, as_str(term.get("reason")) or "unset", ctx.spec.get("nodeName") or "?",
+                    " (limit %s)" % _human_memory(limit) if limit else "; it has no memory limit"))
+    elif limit:
         root = "Container %s exceeded its memory limit of %s (exit %s, reason OOMKilled)" % (
-            container.name, limit, code if code is not None else "?")
+            container.name, _human_memory(limit), code if code is not None else "?")
     elif container.spec:
         root = ("Container %s was OOM-killed (exit %s) without a memory limit: the node ran out of memory"
                 % (container.name, code if code is not None else "?"))
@@ -235,10 +222,15 @@ def _oom(ctx, container, term, waiting):
                 "not in the evidence)" % (container.name, code if code is not None else "?"))
     if signature and signature["kind"] == "java_oom":
         root += "; the JVM also reported %s" % signature["explanation"].replace("the JVM ran out of ", "")
+    if code == 0 and not node_pressure:
+        root += "; the exit code 0 hides it, but the kernel killed the process: its work may be incomplete"
     times = container.restarts
+    if chronic and running_now and age is not None and age > _RECENT_SECONDS:
+        root += "; it runs between kills (restarted %d times, the last kill %s ago), so it will be killed again " \
+                "under the same load" % (times, human_duration(age))
     summary = "Container %s was OOM-killed%s%s" % (
         container.name, " %d times" % times if times > 1 else "",
-        ": limit %s" % limit if limit else (" (no limit)" if container.spec else ""))
+        ": limit %s" % _human_memory(limit) if limit else (" (no limit)" if container.spec else ""))
     severity = None
     if running_now and container.ready and not current:
         severity = "medium"
@@ -407,87 +399,3 @@ def _referenced_missing(ctx):
                 if exists is False:
                     return kind, name
     return None
-
-
-def _explain_runtime(message):
-    """Meaning of a runtime create/start error message."""
-    match = _EXEC_NOT_FOUND.search(message)
-    if match:
-        return "the command %s does not exist in the image (executable file not found in $PATH)" % match.group(1), \
-            {"command": match.group(1)}
-    low = message.lower()
-    if "exec format error" in low:
-        return "exec format error: the image was built for another CPU architecture", {}
-    match = _MOUNT_ERR.search(message)
-    if match:
-        extra = " (a file mounted over a directory or the reverse)" if "not a directory" in low else ""
-        return "mounting %s at %s failed%s" % (match.group(1), match.group(2), extra), {"mount_path": match.group(2)}
-    match = _EXEC_PATH_ERR.search(message)
-    if match:
-        return "starting %s failed: %s" % (match.group(1) or "the entrypoint", match.group(2)), \
-            {"command": match.group(1)}
-    if "permission denied" in low:
-        return "permission denied starting the process (not executable or a read-only/noexec path)", {}
-    if "no such file or directory" in low:
-        return "a file the container needs does not exist (entrypoint, working dir or mount path)", {}
-    if "is already in use" in low or "is reserved for" in low:
-        return "a stale container with the same name still exists on the node (name conflict)", {"conflict": True}
-    if "no command specified" in low:
-        return "neither the image nor the pod specifies a command to run", {}
-    if "context deadline exceeded" in low:
-        return "the container runtime timed out (node overloaded or runtime unhealthy)", {"transient": True}
-    return None, {}
-
-
-def _run_error(ctx, container, term):
-    message = container.waiting_message
-    if term:
-        message = as_str(term.get("message")) or message
-    evidence = [ev(container.status_path + ".state.waiting",
-                   "reason=%s %s" % (container.waiting_reason, container.waiting_message))] \
-        if container.waiting_reason else []
-    if term:
-        evidence.append(ev(container.status_path + (".state.terminated" if term is container.terminated
-                                                    else ".lastState.terminated"), term_detail(term)))
-    for event in ctx.container_events(container, "Failed")[-1:]:
-        evidence.append(ev(event_ref(event, ctx), event.get("message")))
-        if not message:
-            message = as_str(event.get("message"))
-    text, facts = _explain_runtime(message)
-    code = as_int(term.get("exitCode")) if term else None
-    if text is None:
-        text = explain_exit(code) if code is not None else (message[:200] or "the runtime could not start it")
-    root = "The runtime could not start container %s: %s" % (container.name, text)
-    facts.update({"role": container.role, "exit_code": code})
-    return finding("RunContainerError", "RunContainerError on container %s: %s" % (container.name, text[:100]),
-                   root, 0.9, culprit=_run_culprit(container, facts),
-                   evidence=evidence, container=container.name, facts=facts)
-
-
-def _run_culprit(container, facts):
-    culprit = {"container": container.name}
-    for key in ("command", "mount_path"):
-        if key in facts:
-            culprit[key] = facts[key]
-    return culprit
-
-
-def _create_error(ctx, container):
-    message = container.waiting_message
-    evidence = [ev(container.status_path + ".state.waiting", "reason=CreateContainerError %s" % message)]
-    events = ctx.container_events(container, "Failed")
-    for event in events[-2:]:
-        evidence.append(ev(event_ref(event, ctx), event.get("message")))
-    text, facts = _explain_runtime(message)
-    if text is None:
-        for event in reversed(events):
-            text, facts = _explain_runtime(as_str(event.get("message")))
-            if text:
-                break
-    if text is None:
-        text = message[:200] or "the runtime could not create it"
-    facts["role"] = container.role
-    root = "The runtime could not create container %s: %s" % (container.name, text)
-    return finding("CreateContainerError", "CreateContainerError on container %s: %s" % (container.name, text[:100]),
-                   root, 0.85, culprit={"container": container.name}, evidence=evidence,
-                   container=container.name, facts=facts)

@@ -67,6 +67,7 @@ _EXPLAIN = {
 # Sub-causes that may clear by themselves: not worth an alarm while they are seconds old.
 TRANSIENT = ("network", "registry_unavailable", "rate_limited", "unknown")
 _IMAGE_IN_MSG = re.compile(r'image "([^"]+)"')
+_IMAGE_TAG_MSG = re.compile(r'(?:image tag|image reference) "([^"]*)"')
 _FRESH_SECONDS = 60
 
 
@@ -77,6 +78,12 @@ def subcause(text):
     return "unknown"
 
 
+_EVENT_INVALID = re.compile(r"Error: InvalidImageName|Failed to apply default image tag|"
+                            r"couldn't parse image (?:reference|name)", re.I)
+_EVENT_PULL = re.compile(r"Failed to pull image|Error: (?:ErrImagePull|ImagePullBackOff)|Back-off pulling image",
+                         re.I)
+
+
 def check(ctx):
     findings = []
     for container in ctx.containers:
@@ -85,7 +92,62 @@ def check(ctx):
             result = _pull_finding(ctx, container, reason)
             if result:
                 findings.append(result)
+    if not findings and not ctx.has_statuses and ctx.phase in ("Pending", ""):
+        # Events-only capture: the kubelet's pull/inspect events stand in for the waiting reason.
+        for container in ctx.event_only_containers():
+            events = ctx.container_events(container, "Failed", "BackOff", "InspectFailed", "InvalidImageName")
+            texts = [as_str(e.get("message")) for e in events]
+            if any(_EVENT_INVALID.search(t) for t in texts):
+                reason = "InvalidImageName"
+            elif any(_EVENT_PULL.search(t) for t in texts):
+                reason = "ImagePullBackOff"
+            else:
+                continue
+            findings.append(_pull_finding(ctx, container, reason))
+            break
     return findings
+
+
+# Why a reference does not parse (distribution/reference grammar), most specific first.
+_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_TEMPLATE_RE = re.compile(r"\{\{|\}\}|<[^>]*>|\$\{|\$\(")
+
+
+def invalid_reason(image):
+    """A sentence saying what makes an image reference invalid, or None when nothing obvious is wrong."""
+    if image is None:
+        return None
+    text = as_str(image)
+    if not text.strip():
+        return "the image is empty"
+    if text != text.strip() or " " in text or "\t" in text:
+        return "it contains whitespace"
+    if _TEMPLATE_RE.search(text):
+        return "it contains an unrendered template or placeholder (%s)" % _TEMPLATE_RE.search(text).group(0)
+    parts = re.split(r"[/:@]", text)
+    if any(p in ("None", "none", "null", "nil", "undefined") for p in parts):
+        return "a part of it is None/null: a value was missing when the reference was built"
+    if _SCHEME_RE.match(text):
+        return "it starts with a URL scheme (%s); references take no scheme" % _SCHEME_RE.match(text).group(0)
+    if text.startswith("/"):
+        return "it starts with a slash (an empty registry or repository part)"
+    if "//" in text or text.endswith((":", "/", "@")) or ":/" in text or "/:" in text:
+        return "it has an empty part (an empty registry, repository or tag)"
+    name = text.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if last.count(":") > 1 or ("/" not in name and name.count(":") > 1):
+        return "it has more than one tag (the tag was appended to a reference that already had one)"
+    segments = name.split("/")
+    if len(segments) > 2 and "." in segments[0] and segments[0] in segments[1:]:
+        return "the registry %s appears twice" % segments[0]
+    repo = name.rsplit(":", 1)[0] if ":" in last else name
+    head = repo.split("/", 1)[0]
+    # The registry host may have capitals (DNS is case-insensitive); the repository path may not.
+    registry = "/" in repo and ("." in head or ":" in head or head == "localhost")
+    path = repo.split("/", 1)[1] if registry else repo
+    if path != path.lower():
+        return "the repository part has upper-case letters (repository names must be lowercase)"
+    return None
 
 
 def _pull_finding(ctx, container, reason):
@@ -111,7 +173,7 @@ def _pull_finding(ctx, container, reason):
     image = container.image
     if not image:
         for item in texts:
-            match = _IMAGE_IN_MSG.search(item[1])
+            match = _IMAGE_IN_MSG.search(item[1]) or _IMAGE_TAG_MSG.search(item[1])
             if match:
                 image = match.group(1)
                 break
@@ -129,7 +191,19 @@ def _pull_finding(ctx, container, reason):
     secrets = [as_str(s.get("name")) for s in (ctx.spec.get("imagePullSecrets") or []) if isinstance(s, dict)]
     if best == "unauthorized":
         culprit["image_pull_secrets"] = secrets
-    root = "Container %s cannot pull image %s: %s" % (container.name, image or "(unknown)", _EXPLAIN[best])
+    root = "Container %s cannot pull image %s: %s" % (container.name or "(unnamed)", image or "(unknown)",
+                                                      _EXPLAIN[best])
+    facts = {"image": image, "cause": best, "role": container.role}
+    if best == "invalid_name":
+        why = invalid_reason(image)
+        if why:
+            root = "Container %s has an invalid image reference %r: %s" % (container.name or "(unnamed)", image, why)
+            facts["invalid_reason"] = why
+            culprit["invalid_reason"] = why
+    if best == "unauthorized":
+        root += ("; a registry answers 'denied' both for a repository that does not exist and for a private one "
+                 "without credentials: if `docker pull %s` works with the pull secret's credentials, the secret is "
+                 "missing or wrong; if it fails there too, the name or tag is wrong" % (image or "IMAGE"))
     if best == "unauthorized" and not secrets:
         root += "; the pod has no imagePullSecrets"
     confidence = 0.95 if best != "unknown" else 0.75
@@ -145,5 +219,4 @@ def _pull_finding(ctx, container, reason):
     summary = "%s: container %s cannot pull %s (%s)" % (
         category, container.name, image or "image", best.replace("_", " "))
     return finding(category, summary, root, confidence, culprit=culprit, evidence=evidence,
-                   container=container.name, facts={"image": image, "cause": best, "role": container.role},
-                   tentative=tentative)
+                   container=container.name or None, facts=facts, tentative=tentative)

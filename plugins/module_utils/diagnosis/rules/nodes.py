@@ -65,6 +65,14 @@ def _node_trouble(ctx):
     if not node:
         return None
     if ctx.node_state == NODE_MISSING:
+        fresh = _fresh_kubelet_activity(ctx)
+        if fresh:
+            # A kubelet that reported minutes ago is alive: the node list is what is wrong (filtered,
+            # stale or partial), not the node.
+            ctx.notes.append({"category": "NodeLost", "summary": "Node %s is absent from the node data, but its "
+                              "kubelet reported on this pod %s ago (%s): not treated as lost" % (
+                                  node, human_duration(fresh[0]), fresh[1])})
+            return None
         return {"node": node, "state": "missing", "detail": "Node %s no longer exists" % node,
                 "source": "node %s" % node}
     if ctx.node is not None:
@@ -77,22 +85,46 @@ def _node_trouble(ctx):
     return None
 
 
+_FRESH_KUBELET = 600
+
+
+def _fresh_kubelet_activity(ctx):
+    """(age seconds, what) of the newest sign a kubelet is reporting on this pod, if within 10 minutes."""
+    best = None
+    for event in ctx.events:
+        component = as_str(event.get("component"))
+        if component and component != "kubelet" and not component.startswith("kubelet"):
+            continue
+        if as_str(event.get("reason")) in ("NodeNotReady", "TaintManagerEviction", "FailedScheduling", "Scheduled"):
+            continue
+        age = ctx.event_age(event)
+        if age is not None and age <= _FRESH_KUBELET and (best is None or age < best[0]):
+            best = (age, "event %s" % as_str(event.get("reason")))
+    for container in ctx.containers:
+        age = ctx.started_age(container)
+        if age is not None and age <= _FRESH_KUBELET and (best is None or age < best[0]):
+            best = (age, "container %s started" % container.name)
+    return best
+
+
 def check(ctx):
     findings = []
     deletion = ctx.meta.get("deletionTimestamp")
+    deadline = ctx.reason == "DeadlineExceeded" or _job_deadline(ctx)
     trouble = _node_trouble(ctx)
     if ctx.reason == "NodeLost" or (trouble and ctx.phase not in ("Succeeded", "Failed")):
         findings.append(_node_lost(ctx, trouble))
     elif deletion and _unreachable_signs(ctx) and _terminating(ctx, deletion):
         # Stuck Terminating because the node stopped answering (node data absent from the evidence).
         findings.append(_node_lost(ctx, None))
-    elif deletion:
+    elif deletion and not (deadline and not ctx.meta.get("finalizers")):
+        # Pods of a Job past its deadline are deleted by the Job controller: the deadline is the cause.
         stuck = _terminating(ctx, deletion)
         if stuck:
             findings.append(stuck)
     if ctx.reason == "Evicted" or ctx.reason in _ADMISSION_REASONS and ctx.phase == "Failed":
         findings.append(_evicted(ctx))
-    if ctx.reason == "DeadlineExceeded" or _job_deadline(ctx):
+    if deadline:
         findings.append(_deadline(ctx))
     sandbox = _sandbox(ctx)
     if sandbox:

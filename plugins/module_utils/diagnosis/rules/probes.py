@@ -20,10 +20,14 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import
     as_dict, as_int, as_str, ev, event_ref, finding, human_duration, probe, probe_window, total_count,
 )
 
-_KILL_RE = re.compile(r"failed (liveness|startup) probe", re.I)
+# 1.16+: "Container X failed liveness probe, will be restarted"; docker era: "Killing container with id
+# docker://X:Container failed liveness probe.. Container will be killed and recreated." and, before 1.9,
+# 'Killing container with docker id ...: pod "..." container "X" is unhealthy, it will be killed and re-created.'
+_KILL_RE = re.compile(r"failed (liveness|startup) probe|(is unhealthy), it will be killed", re.I)
 _STATUS_RE = re.compile(r"statuscode: (\d+)", re.I)
 _RECENT_KILL = 900
 _RECENT_UNHEALTHY = 600
+_STALE_EVENTS = 3600     # events-only captures: older proof than this says nothing about now
 
 
 def probe_failures(ctx, container, kind):
@@ -77,7 +81,23 @@ def check(ctx):
         result = _killed(ctx, container) or _startup(ctx, container) or _readiness(ctx, container)
         if result:
             findings.append(result)
+    if not findings and ctx.events and not ctx.has_statuses:
+        # Partial capture (events without container statuses): the kubelet's own events are the proof.
+        for container in ctx.event_only_containers():
+            if container.role != "app":
+                continue
+            result = _killed(ctx, container) or _readiness_from_events(ctx, container)
+            if result:
+                findings.append(result)
+                break
     return findings
+
+
+def _kill_kind(message):
+    match = _KILL_RE.search(message)
+    if not match:
+        return None
+    return (match.group(1) or "liveness").lower()
 
 
 def _killed(ctx, container):
@@ -88,14 +108,17 @@ def _killed(ctx, container):
         return _unhealthy_restarts(ctx, container, looping) or (
             _liveness_fallback(ctx, container) if looping else None)
     last = kills[-1]
-    kind = _KILL_RE.search(as_str(last.get("message"))).group(1).lower()
+    kind = _kill_kind(as_str(last.get("message")))
     age = ctx.event_age(last)
+    if not container.status and age is not None and age > _STALE_EVENTS:
+        return None     # no status to say it is still happening, and the kill is old news
     if not looping and age is not None and age > _RECENT_KILL and container.ready:
         ctx.notes.append({"category": "LivenessProbeFailure",
                           "summary": "Container %s was restarted by its %s probe %s ago and is ready now" % (
                               container.name, kind, human_duration(age))})
         return None
-    if not looping and container.restarts == 0 and container.running is None and container.terminated is None:
+    if not looping and container.restarts == 0 and container.running is None and container.terminated is None \
+            and container.status:
         return None
     probe_spec = probe(container, kind)
     failures = probe_failures(ctx, container, kind.capitalize())
@@ -112,7 +135,9 @@ def _killed(ctx, container):
     category = "StartupProbeFailure" if kind == "startup" else "LivenessProbeFailure"
     total = total_count(kills)
     root = "Container %s is restarted by its %s probe: %s%s" % (
-        container.name, kind, why, "" if not probe_spec else " (%s)" % _probe_text(probe_spec))
+        container.name or "(unnamed)", kind, why, "" if not probe_spec else " (%s)" % _probe_text(probe_spec))
+    if kind == "liveness" and probe_failures(ctx, container, "Readiness"):
+        root += "; its readiness probe fails too, but the liveness kill is what restarts it"
     summary = "Container %s killed %d time(s) by its failing %s probe" % (container.name, total, kind)
     return finding(category, summary, root, 0.9, culprit={"container": container.name, "probe": kind,
                                                           "target": _target(probe_spec)},
@@ -237,3 +262,29 @@ def _readiness(ctx, container):
                                     as_str(ctx.condition("ContainersReady").get("message")))],
                        container=container.name, facts={"probe": "readiness", "probe_spec": probe_spec})
     return None
+
+
+def _readiness_from_events(ctx, container):
+    """Readiness failing per recent Unhealthy events while no status says the pod is ready."""
+    if as_str(ctx.condition("Ready").get("status")) == "True":
+        return None
+    failures = [e for e in probe_failures(ctx, container, "Readiness")
+                if ctx.event_age(e) is None or ctx.event_age(e) <= _RECENT_UNHEALTHY]
+    # Below the kubelet's default failureThreshold (3) a failure is start-up noise.
+    if not failures or total_count(failures) < 3:
+        return None
+    age = ctx.age
+    if age is not None and age <= 60:
+        return None
+    last = failures[-1]
+    name = container.name or "(unnamed)"
+    why = explain_probe(as_str(last.get("message")), None)
+    evidence = [ev(event_ref(last, ctx), last.get("message"))]
+    ready = ctx.condition("Ready")
+    if ready:
+        evidence.append(ev("status.conditions[Ready]", "status=%s" % as_str(ready.get("status"))))
+    return finding("ReadinessProbeFailure", "Container %s is not ready: readiness probe failing (x%d)" % (
+        name, total_count(failures)),
+        "Container %s fails its readiness probe: %s (no container status in the capture; the events prove it)"
+        % (name, why), 0.7, culprit={"container": container.name or None, "probe": "readiness", "target": ""},
+        evidence=evidence, container=container.name or None, facts={"probe": "readiness", "probe_spec": {}})

@@ -17,8 +17,16 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_dict, as_list, as_str, ev, event_ref, finding, total_count,
+    as_dict, as_list, as_str, ev, event_ref, finding, human_duration, total_count,
 )
+
+
+def _lasted(ctx, events):
+    """Seconds since the first of these events (None when no event has a time)."""
+    ages = [ctx.event_first_age(e) for e in events]
+    ages = [a for a in ages if a is not None]
+    return max(ages) if ages else None
+
 
 MOUNT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume", "FailedUnMount")
 _VOLUME_RE = re.compile(r'for volume \\?"([^"\\]+)\\?"')
@@ -26,6 +34,7 @@ _MISSING_OBJ = re.compile(r'\b(configmaps?|secrets?|persistentvolumeclaims?) \\?
 _UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
 _USED_BY = re.compile(r"already used by pod(?:\(s\)|s)? ([^\s].*?)(?: on node ([\w.-]+))?\.?$", re.I)
 _FRESH_SECONDS = 90
+_FORCE_DETACH_SECONDS = 360     # attach/detach controller maxWaitForUnmountDuration
 
 
 def _not_started(ctx):
@@ -58,9 +67,11 @@ def _specificity(message):
 
 
 def check(ctx):
-    if not ctx.scheduled or not _not_started(ctx) or ctx.meta.get("deletionTimestamp"):
+    if not _not_started(ctx) or ctx.meta.get("deletionTimestamp"):
         return []
     events = [e for e in ctx.events_for(*MOUNT_REASONS) if as_str(e.get("message"))]
+    # Attach and mount events exist only for a pod bound to a node: they prove the binding when the
+    # capture lost nodeName.
     if not events:
         return []
     best = sorted(events, key=lambda e: (_specificity(as_str(e.get("message"))),
@@ -86,9 +97,19 @@ def check(ctx):
         culprit["cause"] = "multi_attach"
         if used:
             culprit["used_by"] = used.group(1).strip().rstrip(".")
+        lasted = _lasted(ctx, [e for e in events if "multi-attach" in as_str(e.get("message")).lower()])
+        facts["multi_attach_seconds"] = lasted
         root = ("Volume %s is a ReadWriteOnce volume still attached to another node%s: Multi-Attach error "
                 "(the old pod or node has not released it)" % (
                     volume or "", " (used by %s)" % culprit["used_by"] if culprit.get("used_by") else ""))
+        if lasted is not None:
+            root += "; this has lasted %s" % human_duration(lasted)
+        if lasted is None or lasted < _FORCE_DETACH_SECONDS:
+            root += ("; if the old node is down, the attach/detach controller force-detaches the volume after 6 "
+                     "minutes (maxWaitForUnmountDuration)")
+        else:
+            root += ("; the attach/detach controller's 6-minute force-detach has not freed it: the other pod still "
+                     "uses it, or a stale VolumeAttachment holds it")
     elif missing:
         kind = missing.group(1).lower()
         kind = "ConfigMap" if kind.startswith("configmap") else ("Secret" if kind.startswith("secret")
@@ -115,7 +136,9 @@ def check(ctx):
     tentative = False
     firsts = [ctx.event_first_age(e) for e in events]
     firsts = [a for a in firsts if a is not None]
-    if firsts and max(firsts) < _FRESH_SECONDS and total_count(events) <= 2 and culprit["cause"] != "missing_object":
+    # Multi-Attach never clears by waiting alone while the other user holds the volume: not tentative.
+    if firsts and max(firsts) < _FRESH_SECONDS and total_count(events) <= 2 and \
+            culprit["cause"] not in ("missing_object", "multi_attach"):
         tentative = True
     summary = "ContainerCreating: volume %s %s" % (volume or "?", {
         "multi_attach": "is attached elsewhere (Multi-Attach)", "missing_object": "source %s %s not found" % (
