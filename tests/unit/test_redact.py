@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import (
     MASK,
@@ -194,3 +197,203 @@ def test_one_megabyte_of_log_is_fast():
     assert "hunter2" not in out
     # Target is well under 100 ms on an idle machine; the bound is generous for loaded CI runners.
     assert min(timings) < 0.1, "redact took %.0f ms for 1 MB" % (min(timings) * 1000)
+
+
+# -- key families, flag and env forms, prose kept (issue 16) ------------------------------------------------
+
+FAMILY_PLANTED = [
+    ("DB_PASS=hunter2 retry", "hunter2", "DB_PASS="),
+    ("export SMTP_AUTH=s3ndm41l", "s3ndm41l", "export SMTP_AUTH="),
+    ("auth=zzzzzzzz next", "zzzzzzzz", "auth="),
+    ("PGPWD=pg-secret-1", "pg-secret-1", "PGPWD="),
+    ("sessionid=abcdef; path=/", "abcdef", "; path=/"),
+    ("X_SESSION_COOKIE: choc0chip", "choc0chip", "X_SESSION_COOKIE: "),
+    ("GCP_PRIVATE_KEY=pkpkpkpk", "pkpkpkpk", "GCP_PRIVATE_KEY="),
+    ("app --pass hunter2 --verbose", "hunter2", "--verbose"),
+    ("app --auth-token=tttttttt", "tttttttt", "--auth-token="),
+    ("mysql -h db -u root -p hunter2 orders", "hunter2", "orders"),
+    ("Authorization: Bearer abc", "abc", "Authorization: Bearer "),
+    ("upstream uses Bearer abcdefghijklmnop now", "abcdefghijklmnop", " now"),
+    ('{"name":"DB_PASS","value":"hunter2"}', "hunter2", '"name":"DB_PASS"'),
+    ('{\\"name\\":\\"API_AUTH\\",\\"value\\":\\"hunter2\\"}', "hunter2", "API_AUTH"),
+    ("- name: REDIS_PASS\n  value: hunter2", "hunter2", "name: REDIS_PASS"),
+    ("Host=db;Username=app;Pwd=hunter2;", "hunter2", "Username=app;"),
+]
+
+
+@pytest.mark.parametrize("text,secret,kept", FAMILY_PLANTED)
+def test_key_families_flags_and_env_forms_are_masked(text, secret, kept):
+    out = redact(text)
+    assert secret not in out, out
+    assert kept in out and MASK in out, out
+
+
+@pytest.mark.parametrize("text", [
+    "passwd: Authentication token manipulation error",
+    "password: is too short (minimum is 12 characters)",
+    "token: expired at 2026-11-25T10:00:00Z",
+    "auth: failed for user app",
+    "kubectl logs -p web-7d4b9-a1 -n shop",
+    'Failed to pull image "acme/private:1.0": pull access denied',
+    "mount /etc/secret:ro failed",
+    "passthrough=true",
+])
+def test_words_that_explain_a_failure_are_kept(text):
+    assert redact(text) == text
+
+
+def test_is_secret_key_by_family():
+    for key in ("DB_PASS", "SMTP_AUTH", "oauth", "sessionid", "session_id", "X_COOKIE", "PGPWD", "gcp_private",
+                "tls.key", "ssh-key"):
+        assert is_secret_key(key), key
+    for key in ("key", "tolerations", "secretKeyRef", "configMapKeyRef", "passwordPolicy", "expirationSeconds",
+                "authMode", "author"):
+        assert not is_secret_key(key), key
+
+
+def test_redact_obj_drops_last_applied_and_managed_fields():
+    applied = json.dumps({"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "env": [{"name": "DB_PASS", "value": "hunter2"}]}]}}}})
+    obj = {"metadata": {"name": "web", "annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration": applied, "team": "shop"},
+        "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]},
+        "spec": {"containers": [{"name": "app", "env": [{"name": "SMTP_AUTH", "value": "s3ndm41l"},
+                                                       {"name": "LOG_LEVEL", "value": "debug"}]}]}}
+    out = redact_obj(obj)
+    assert out["metadata"] == {"name": "web", "annotations": {"team": "shop"}}
+    env = out["spec"]["containers"][0]["env"]
+    assert env == [{"name": "SMTP_AUTH", "value": MASK}, {"name": "LOG_LEVEL", "value": "debug"}]
+    # Even when it is not dropped (a string that holds it), the env value inside is masked.
+    assert "hunter2" not in redact(applied)
+
+
+# -- property: a secret planted in every form, in every field the product reads, survives nowhere ---------
+
+FORMS = [
+    "DB_PASS={s}", "export API_AUTH={s}", "auth={s}", "--password {s}", "--pass {s}", "-p {s}",
+    "https://admin:{s}@db.example:5432/orders", "Authorization: Bearer {s}", 'config {{"client_secret": "{s}"}}',
+    "session_token: {s}", "Server=db;User Id=sa;Password={s};", "X_SESSION_COOKIE={s}", "private_key={s}",
+    "credentials: '{s}'", '{{"name":"SMTP_PASS","value":"{s}"}}', "- name: API_TOKEN\n  value: {s}",
+]
+SECRET = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=10, max_size=24)
+FIELDS = ("annotation", "owner_annotation", "arg", "command", "waiting_message", "terminated_message",
+          "event", "log", "extra_var", "justification")
+
+
+def _planted_pod(forms, secret):
+    text = dict((field, forms[field].format(s=secret)) for field in FIELDS)
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-1", "namespace": "shop", "annotations": {"note": text["annotation"]},
+                     "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:x": secret}}]},
+        "spec": {"containers": [{"name": "app", "image": "registry.example/web:1", "args": [text["arg"]],
+                                 "command": ["sh", "-c", text["command"]],
+                                 "env": [{"name": "DB_PASS", "value": secret}, {"name": "X_AUTH", "value": secret}]}]},
+        "status": {"phase": "Running", "containerStatuses": [{
+            "name": "app", "ready": False, "restartCount": 4, "image": "registry.example/web:1",
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": text["waiting_message"]}},
+            "lastState": {"terminated": {"reason": "Error", "exitCode": 1, "message": text["terminated_message"]}}}]},
+    }
+    owner = {"kind": "Deployment", "name": "web", "metadata": {"annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps({"env": [{"name": "DB_PASS", "value": secret}]}),
+        "note": text["owner_annotation"]}}}
+    event = {"reason": "BackOff", "type": "Warning", "message": text["event"], "count": 3,
+             "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "shop"}}
+    return pod, owner, event, text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(forms=st.fixed_dictionaries(dict((field, st.sampled_from(FORMS)) for field in FIELDS)), secret=SECRET)
+def test_planted_secrets_survive_nowhere(forms, secret):
+    from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_explain
+    from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify import classify_pod
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import PodEvidence, merge_events, \
+        normalise_event
+
+    pod, owner, event, text = _planted_pod(forms, secret)
+    # What every sink writes (results, records, the HTTP sink body, console summaries): redact_obj.
+    record = redact_obj({"pod": pod, "owner": owner, "events": [event], "logs": text["log"],
+                         "extra_vars": {"note": text["extra_var"]}, "justification": text["justification"]})
+    assert secret not in json.dumps(record)
+    # The diagnosis of the redacted evidence (evidence/assemble redacts logs and event messages) and the
+    # result the module returns, then the AI input built from it.
+    redacted_event = dict(event, message=redact(event["message"]))
+    diagnosis = classify_pod(PodEvidence(pod, events=merge_events([normalise_event(redacted_event)]),
+                                         logs={"app": {"current": redact(text["log"])}}))
+    assert secret not in json.dumps(redact_obj(diagnosis), default=str)
+    ai_input, _omitted = ai_explain.render_input(ai_explain.summarise([diagnosis]), 16384)
+    assert secret not in ai_input
+
+
+# -- corpus: redacting every string of every case changes no diagnosis -------------------------------------
+
+def _redact_strings(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return dict((key, _redact_strings(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_redact_strings(item) for item in value]
+    return value
+
+
+def test_redaction_keeps_every_corpus_diagnosis_and_its_decisive_words():
+    from tests.unit.classify.test_realworld_corpus import CASES, classify_case
+
+    changed = []
+    for case in CASES:
+        plain, masked = classify_case(case), classify_case(_redact_strings(case))
+        if plain is None:
+            assert masked is None, case["id"]
+            continue
+        # Same category, and the root cause differs at most where a value was masked.
+        if masked["category"] != plain["category"] or masked["root_cause"] != redact(plain["root_cause"]):
+            changed.append((case["id"], plain["root_cause"][:160], masked["root_cause"][:160]))
+    assert len(CASES) >= 100
+    assert not changed, changed
+
+
+# -- the filter on ansible-core 2.19 (lazy containers) -----------------------------------------------------
+
+@pytest.mark.integration
+def test_redact_filter_in_a_playbook_over_lists_dicts_and_a_registered_result(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.support.fixtures import REPO_ROOT
+
+    play = [{"name": "Redact", "hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                      "listed": ["DB_PASS=hunter2", "ok line", {"password": "hunter2"}],
+                      "mapping": {"env": [{"name": "SMTP_AUTH", "value": "hunter2"}], "note": "--pass hunter2",
+                                  "metadata": {"managedFields": [{"manager": "x"}]}}},
+             "tasks": [
+                 {"name": "Produce a result", "ansible.builtin.command": "echo 'Authorization: Bearer abcdefgh'",
+                  "register": "produced", "changed_when": False},
+                 {"name": "Redact", "ansible.builtin.set_fact": {
+                     "out_list": "{{ listed | aiops.k8s.redact }}",
+                     "out_map": "{{ mapping | aiops.k8s.redact }}",
+                     "out_result": "{{ produced | aiops.k8s.redact }}",
+                     "out_line": "{{ produced.stdout | aiops.k8s.redact }}"}},
+                 {"name": "Check", "ansible.builtin.assert": {"that": [
+                     "out_list[0] == 'DB_PASS=[REDACTED]'", "out_list[1] == 'ok line'",
+                     "out_list[2].password == '[REDACTED]'",
+                     "out_map.env[0].value == '[REDACTED]'", "out_map.note == '--pass [REDACTED]'",
+                     "'managedFields' not in out_map.metadata",
+                     "out_result.stdout == 'Authorization: Bearer [REDACTED]'",
+                     "out_line == 'Authorization: Bearer [REDACTED]'",
+                     "'hunter2' not in (out_list | string) ~ (out_map | string)",
+                     "'abcdefgh' not in (out_result | string)"]}}]}]
+    path = tmp_path / "redact.yml"
+    path.write_text(yaml.safe_dump(play))
+    (tmp_path / "inventory.ini").write_text("localhost ansible_connection=local\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                           str(tmp_path / "inventory.ini"), str(path)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, check=False, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert "lazy containers" not in output and "ok=3" in output

@@ -22,13 +22,33 @@ import re
 
 MASK = "[REDACTED]"
 
-# Endings of assignment keys whose value is secret. Matched at the END of a key, so "tokenizer",
-# "secretName" or "password_policy" survive while "DB_PASSWORD" or "access_token" do not.
+# Key FAMILIES whose value is secret (not a list of known names): a key ending in one of these stems is
+# secret whatever its prefix (DB_PASS, X_AUTH, sessionid, oauth). Matched at the END of a key, so
+# "tokenizer", "secretName", "password_policy" or "passthrough" survive. A bare "key" is too common in
+# Kubernetes (tolerations, selectors, configMapKeyRef) and is secret only with a qualifier (api_key, ...).
+_FAMILY = r"pass(?:word|wd|phrase)?|pwd|secret|token|auth|credentials?|cookie|session(?:[_-]?id)?|sessid|private"
 _KEY_WORDS = (
-    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|auth[_-]?key|"
-    r"(?:access|secret|private|account|shared[_-]?access|encryption|signing|master|client|session)[_-]?key|"
-    r"client[_-]?key[_-]?data|credentials?|private[_-]?key"
+    _FAMILY + r"|api[_-]?key|apikey|"
+    r"(?:access|secret|private|account|shared[_-]?access|encryption|signing|master|client|session|auth|ssh|tls|"
+    r"license|storage)[_.-]?key|client[_-]?key[_-]?data|key[_-]?data"
 )
+
+# Words that explain a failure, not values: "passwd: Authentication token manipulation error" keeps its
+# explanation. Only an unquoted single word from this set is spared; anything else after "key:" is masked.
+_PROSE = frozenset((
+    "a", "an", "the", "is", "was", "are", "has", "have", "had", "be", "been", "must", "should", "does", "did",
+    "not", "no", "none", "null", "nil", "empty", "unset", "missing", "required", "invalid", "incorrect", "wrong",
+    "bad", "denied", "rejected", "refused", "expired", "revoked", "unknown", "failed", "failure", "fail", "error",
+    "errors", "cannot", "can't", "unable", "could", "couldn't", "mismatch", "too", "changed", "unchanged",
+    "updated", "authentication", "authorization", "manipulation", "for", "of", "in", "on", "to", "from", "with",
+    "by", "at", "and", "or", "if", "when", "while", "because", "true", "false", "yes", "ok", "okay", "check",
+    "checking", "verify", "verification", "verified", "reading", "read", "loading", "loaded", "found", "set",
+    "ignored", "redacted", "hidden", "masked", "omitted", "see", "use", "using", "please", "retry", "retrying",
+    "closed", "opened", "started", "ended", "timeout", "timed", "new", "old", "current", "enter", "prompt",
+))
+# Bare words after "Bearer" that are prose, not a credential ("bearer tokens are rotated").
+_BEARER_PROSE = _PROSE | frozenset(("token", "tokens", "auth", "scheme", "realm", "header", "headers",
+                                    "credential", "credentials", "authentication", "authorization"))
 
 # A quoted value (JSON/YAML, possibly with escaped quotes inside a log line) or a bare word.
 _VALUE = r"(?:\[REDACTED\]|\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'<>)}\]]+)"
@@ -64,7 +84,41 @@ def _pem(match):
 
 
 def _assignment(match):
-    return match.group(1) + _mask_value(match.group("value"))
+    value = match.group("value")
+    if value.lower() in _PROSE and value.isalpha():
+        return None  # "passwd: Authentication token manipulation error": an explanation, not a value
+    return match.group(1) + _mask_value(value)
+
+
+def _bearer(match):
+    if match.group(2).lower() in _BEARER_PROSE:
+        return None
+    return match.group(1) + MASK
+
+
+def _env_pair(match):
+    """``"name": "DB_PASS", "value": "x"`` inside JSON/YAML text (last-applied-configuration, logs)."""
+    if not is_secret_key(match.group("key")):
+        return None
+    return match.group(0)[:match.start("value") - match.start(0)] + _mask_value(match.group("value"))
+
+
+_IDENT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def _not_a_path(lowered, pos):
+    """The key is not the last segment of an image reference or path ("acme/private:1.0", "/etc/secret:ro")."""
+    start = pos
+    while start > 0 and lowered[start - 1] in _IDENT:
+        start -= 1
+    return start == 0 or lowered[start - 1] not in "/@"
+
+
+def _not_kubectl(lowered, pos):
+    """``-p`` is a password flag for database clients, but "previous" for kubectl logs."""
+    line_start = lowered.rfind("\n", 0, pos) + 1
+    before = lowered[max(line_start, pos - 80):pos]
+    return "kubectl" not in before and " logs" not in before and (pos == 0 or lowered[pos - 1] in " \t\"'=")
 
 
 def _url(match):
@@ -190,8 +244,9 @@ _RULES = (
     _Rule(("authorization",),
           r"(?i)(authorization(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?(?:(?:bearer|basic|token|digest|negotiate|"
           r"apikey|sso-key|aws4-hmac-sha256)[ \t]+)?)(\[REDACTED\]|[^\s\"',;\\]+)", _keep_group1),
-    _Rule(("bearer",), r"(?i)" + _NOT_WORD_BEFORE + r"(bearer[ \t]+)(?=[A-Za-z\-._~+/]*[0-9])([A-Za-z0-9\-._~+/]{8,}=*)",
-          _keep_group1),
+    # A bare "Bearer <token>", digits or not; prose after it ("bearer tokens are ...") stays.
+    _Rule(("bearer",), r"(?i)" + _NOT_WORD_BEFORE + r"(bearer[ \t]+)([A-Za-z0-9\-._~+/]{3,}=*)(?![A-Za-z0-9\-._~+/=])",
+          _bearer),
     _Rule(("basic",), r"(?i)" + _NOT_WORD_BEFORE + r"(basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])", _basic),
     _Rule(("cookie",), r"(?i)(cookie[ \t]*:[ \t]*)(\S[^\n]*)", _keep_group1),
     # JSON Web Tokens (service-account tokens, OIDC id-tokens).
@@ -211,14 +266,18 @@ _RULES = (
     _Scan(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", MASK),
     # Credentials in URLs: scheme://user:password@host (user kept; redis://:password@host too).
     _Scan(r"://([^/\s:@\"']{0,256}):([^/\s@\"']{1,256})@", _url, bounded=False),
-    # CLI flags: --password xyz / --db-password=xyz / --token abc.
-    _Rule(("--",), r"(?i)(--(?:[a-z0-9]+-)*(?:password|passwd|token|secret|api-key|client-secret)(?:[ \t]+|=))"
-                   r"(?!-)(" + _VALUE + r")", _keep_group1),
-    # Generic assignments: password=.., passwd: .., "token": "..", DB_PASSWORD=.., AccountKey=..;
+    # CLI flags: --password xyz / --pass x / --db-password=xyz / --auth-token abc; "-p x" (database clients).
+    _Rule(("--",), r"(?i)(--(?:[a-z0-9]+-)*(?:" + _FAMILY + r"|api-key|private-key)"
+                   r"(?:[ \t]+|=))(?!-)(" + _VALUE + r")", _keep_group1),
+    _Rule(("-p ", "-p\t"), r"(-p[ \t]+)(?!-)(" + _VALUE + r")", _keep_group1, precheck=_not_kubectl),
+    # Container env written as text (JSON in last-applied-configuration, YAML): the value of a secret-named var.
+    _Scan(r"name(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?(?P<key>[A-Za-z0-9_.\-]+)(?:\\?[\"'])?[ \t]*,?[ \t]*"
+          r"(?:\r?\n[ \t]*)?(?:\\?[\"'])?value(?:\\?[\"'])?[ \t]*[:=][ \t]*(?P<value>" + _VALUE + r")", _env_pair),
+    # Generic assignments by key family: password=.., DB_PASS=.., X_AUTH: .., "token": "..", sessionid=..;
     # connection strings (Password=..;) and kubeconfig fields (client-key-data:, token:, id-token:).
-    _Rule(("password", "passwd", "passphrase", "pwd", "secret", "token", "credential", "credentials"),
-          r"(?i)((?:password|passwd|passphrase|pwd|secret|token|credentials?)" + _ASSIGN, _assignment,
-          follow=_ASSIGN_FOLLOW),
+    _Rule(("pass", "pwd", "secret", "token", "credential", "auth", "cookie", "session", "sessid", "private"),
+          r"(?i)((?:" + _FAMILY + r")" + _ASSIGN, _assignment, precheck=_not_a_path,
+          follow=_ASSIGN_FOLLOW + ("w", "p", "i", "_", "-", "s")),
     _Rule(("key", "key_data", "key-data", "keydata"), r"(?i)((?:key(?:[_-]?data)?)" + _ASSIGN, _assignment,
           precheck=_qualified_key, follow=_ASSIGN_FOLLOW),
 )
@@ -283,21 +342,28 @@ def redact(text, extra_patterns=None):
 
 
 # Keys whose (scalar) value is secret in structured data. Also matched at the end of the key.
-_SECRET_KEY = re.compile(r"(?i)(?:" + _KEY_WORDS + r"|authorization|cookie|api[_-]?token|dsn|"
-                         r"connection[_-]?string)$")
+_SECRET_KEY = re.compile(r"(?i)(?:" + _KEY_WORDS + r"|authorization|dsn|connection[_-]?string)$")
 # Keys that look secret but name things, not values (pod specs say secretName: db-creds).
-_SAFE_KEY = re.compile(r"(?i)(?:name|ref|path|file|type|count|length|policy|id)$")
+_SAFE_KEY = re.compile(r"(?i)(?:name|ref|path|file|type|count|length|policy|seconds|mode|enabled|provider)$")
+
+# Never useful downstream and full of secrets: kubectl's copy of the applied object (env values in clear)
+# and server-side-apply bookkeeping. They never reach a result, record, sink, AI input or console.
+DROPPED_KEYS = frozenset(("managedFields", "kubectl.kubernetes.io/last-applied-configuration"))
 
 
 def is_secret_key(key):
-    """True when a mapping key names a secret value ("password", "apiKey", "Authorization", ...)."""
-    return isinstance(key, str) and bool(_SECRET_KEY.search(key.replace(" ", ""))) and not _SAFE_KEY.search(key)
+    """True when a mapping key names a secret value by its family ("DB_PASS", "X_AUTH", "apiKey", "sessionid")."""
+    if not isinstance(key, str):
+        return False
+    compact = key.replace(" ", "")
+    return bool(_SECRET_KEY.search(compact)) and not _SAFE_KEY.search(compact)
 
 
 def redact_obj(obj, extra_patterns=None):
     """Deep copy of ``obj`` with every string redacted and scalar values of secret-named keys masked.
 
-    Lists of ``{"name": "DB_PASSWORD", "value": ".."}`` (container env) mask the value too.
+    Lists of ``{"name": "DB_PASS", "value": ".."}`` (container env) mask the value too; ``managedFields``
+    and the last-applied-configuration annotation are dropped (see DROPPED_KEYS).
     Nested dicts under a secret-named key are walked, not dropped: ``secret: {secretName: x}`` in a pod
     spec stays readable.
     """
@@ -312,14 +378,19 @@ def _walk(obj, patterns):
         out = {}
         env_secret = is_secret_key(obj.get("name")) and "value" in obj
         for key, value in obj.items():
+            if key in DROPPED_KEYS:
+                continue
             if (is_secret_key(key) or (env_secret and key == "value")) and _is_scalar(value):
                 out[key] = MASK if value not in (None, "") else value
             else:
                 out[key] = _walk(value, patterns)
         return out
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_walk(item, patterns) for item in obj) if isinstance(obj, list) else \
-            tuple(_walk(item, patterns) for item in obj)
+    # Plain list/tuple, never type(obj)(...): ansible-core 2.19 hands filters lazy list subclasses that
+    # refuse direct construction ("Direct construction of lazy containers is not supported").
+    if isinstance(obj, list):
+        return [_walk(item, patterns) for item in obj]
+    if isinstance(obj, tuple):
+        return tuple(_walk(item, patterns) for item in obj)
     return obj
 
 
