@@ -545,3 +545,53 @@ def test_scenarios_are_diagnosed_as_labelled(kube_api, tmp_path, source):
     got = {(d["kind"], d["namespace"], d["name"]): d["category"] for d in diagnoses}
     wrong = {key: (want, got.get(key)) for key, want in expected.items() if got.get(key) != want}
     assert len(expected) >= 30 and not wrong
+
+
+# -- options for benchmarks and retry tests ----------------------------------------------------
+
+def _timed_get(url):
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), json.loads(response.read() or b"null"), \
+                time.perf_counter() - started
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read()), time.perf_counter() - started
+
+
+def test_latency_applies_to_every_request_and_more_to_log_reads():
+    with emu.KubeEmulator(latency=0.05, log_latency=0.15) as server:
+        server.load([pod("web-0")])
+        server.set_log("shop", "web-0", "app", "hello\n")
+        status, _h, _b, plain = _timed_get(server.url + "/api/v1/namespaces/shop/pods/web-0")
+        assert status == 200 and 0.05 <= plain < 0.15
+        started = time.perf_counter()
+        with urllib.request.urlopen(server.url + "/api/v1/namespaces/shop/pods/web-0/log", timeout=10) as response:
+            assert response.read() == b"hello\n"
+        assert time.perf_counter() - started >= 0.2
+        server.set_options(latency=0, log_latency=0)
+        assert _timed_get(server.url + "/api/v1/namespaces/shop/pods/web-0")[3] < 0.05
+
+
+def test_throttle_answers_first_requests_with_429_and_retry_after_then_serves():
+    with emu.KubeEmulator(throttle=2, retry_after=3) as server:
+        server.load([pod("web-0")])
+        first = _timed_get(server.url + "/api/v1/namespaces/shop/pods")
+        second = _timed_get(server.url + "/api/v1/namespaces/shop/pods")
+        third = _timed_get(server.url + "/api/v1/namespaces/shop/pods")
+        assert [first[0], second[0], third[0]] == [429, 429, 200]
+        assert first[1]["Retry-After"] == "3"
+        assert first[2]["reason"] == "TooManyRequests" and first[2]["details"]["retryAfterSeconds"] == 3
+        assert len(third[2]["items"]) == 1
+        # The request log counts refused requests too, so a test can assert how many retries a client made.
+        assert [r["status"] for r in server.requests] == [429, 429, 200]
+
+
+def test_options_control_endpoint_sets_throttle(kube_api):
+    kube_api.load([pod("web-0")])
+    request = urllib.request.Request(kube_api.url + "/_emulator/options", data=json.dumps({"throttle": 1}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["throttle"] == 1
+    assert _timed_get(kube_api.url + "/api/v1/namespaces/shop/pods/web-0")[0] == 429
+    assert _timed_get(kube_api.url + "/api/v1/namespaces/shop/pods/web-0")[0] == 200
