@@ -4,6 +4,9 @@
 - TrickleServer: answers a valid JSON response one byte every ``interval`` seconds (a read timeout
   never fires, only an overall deadline does).
 - ThrottleServer: answers 429 with ``Retry-After`` to the first ``throttled`` requests, then 200.
+- ReadOnlyGate: a reverse proxy in front of the emulator (which has no RBAC) that plays the API server's
+  authorizer for the read-only role: requests by a read-only token or an impersonated read-only user may
+  get/list, anything else they send is answered 403 like RBAC would; other callers pass through.
 
 Each runs in daemon threads and shuts down after ``lifetime`` seconds even if a test forgets to stop
 it, so a failed test cannot leave a listener behind. Usable as context managers.
@@ -176,6 +179,90 @@ class ThrottleServer(BadServer):
                 conn.sendall(response_bytes(429, "Too Many Requests", body, {"Retry-After": self.retry_after}))
             else:
                 conn.sendall(response_bytes(200, "OK", NAMESPACES))
+
+
+class ReadOnlyGate(BadServer):
+    """RBAC stand-in: read-only identities (tokens or Impersonate-User names) may only GET/HEAD.
+
+    Allowed requests are forwarded to ``upstream`` with ``upstream_token``; ``decisions`` keeps
+    (method, path, identity, status) for each request.
+    """
+
+    def __init__(self, upstream, upstream_token=None, readonly_tokens=(), readonly_users=(), writer_tokens=(),
+                 lifetime=120.0):
+        super().__init__(lifetime)
+        self.upstream = upstream.rstrip("/")
+        self.upstream_token = upstream_token
+        self.readonly_tokens = set(readonly_tokens)
+        self.readonly_users = set(readonly_users)
+        self.writer_tokens = set(writer_tokens)
+        self.decisions = []
+
+    def handle(self, conn):
+        import urllib.error
+        import urllib.request
+
+        while not self._stopped.is_set():
+            head, body = self._read_with_body(conn)
+            if not head:
+                return
+            self.note(head)
+            lines = head.split(b"\r\n")
+            method, path = lines[0].decode("latin-1").split(" ")[:2]
+            headers = {}
+            for line in lines[1:]:
+                name, _colon, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            token = headers.get("authorization", "")[len("Bearer "):]
+            user = headers.get("impersonate-user")
+            if token not in self.readonly_tokens | self.writer_tokens:
+                identity, status = token or "anonymous", 401
+            else:
+                identity = user or token
+                readonly = token in self.readonly_tokens or user in self.readonly_users
+                status = 403 if readonly and method not in ("GET", "HEAD") else None
+            if status:
+                self.decisions.append((method, path, identity, status))
+                reason = "Forbidden" if status == 403 else "Unauthorized"
+                conn.sendall(response_bytes(status, reason, {
+                    "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": status, "reason": reason,
+                    "message": 'User "%s" cannot %s this resource' % (identity, method.lower())}))
+                continue
+            forward = {"Content-Type": headers.get("content-type", "application/json"),
+                       "Accept": headers.get("accept", "application/json")}
+            if self.upstream_token:
+                forward["Authorization"] = "Bearer " + self.upstream_token
+            request = urllib.request.Request(self.upstream + path, method=method, headers=forward,
+                                             data=body or None)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    code, payload = response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                code, payload = exc.code, exc.read()
+            self.decisions.append((method, path, identity, code))
+            conn.sendall(("HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                          % (code, len(payload))).encode() + payload)
+
+    @staticmethod
+    def _read_with_body(conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return b"", b""
+            data += chunk
+        head, _sep, rest = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _colon, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip() or 0)
+        while len(rest) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head, rest
 
 
 def main():

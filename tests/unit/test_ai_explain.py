@@ -58,8 +58,8 @@ def fake(tmp_path, monkeypatch):
     binary = tmp_path / "kubectl-ai"
     binary.write_bytes(open(FAKE, "rb").read())
     binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
-    record = tmp_path / "calls.jsonl"
-    monkeypatch.setenv("FAKE_KUBECTL_AI_RECORD", str(record))
+    # The child gets a minimal environment, so the stub records next to itself and reads a sidecar.
+    record = tmp_path / "kubectl-ai.calls.jsonl"
 
     def calls():
         if not record.exists():
@@ -69,9 +69,16 @@ def fake(tmp_path, monkeypatch):
     return str(binary), calls
 
 
+def configure(binary, **settings):
+    """Settings for the stub (tests/support/fake_kubectl_ai), in its sidecar file."""
+    with open(binary + ".settings.json", "w") as handle:
+        json.dump(settings, handle)
+
+
 def params(binary, **kw):
+    """Module params for an offline diagnosis (dump_dir): the child gets no cluster at all."""
     values = dict((k, v.get("default")) for k, v in ai_explain.AI_ARGUMENT_SPEC.items())
-    values.update(ai_explain=True, ai_binary=binary)
+    values.update(ai_explain=True, ai_binary=binary, dump_dir="/var/tmp/cluster-dump")
     values.update(kw)
     return values
 
@@ -81,7 +88,8 @@ def test_flags_quiet_provider_model_and_never_skip_permissions(fake):
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary, ai_provider="gemini", ai_model="gemini-2.5-flash"), runner)
     assert warnings == []
     assert analysis == {"provider": "gemini", "model": "gemini-2.5-flash",
-                        "text": "The container is running out of memory.", "masked": False}
+                        "text": "The container is running out of memory.", "masked": False,
+                        "identity": "no cluster (offline diagnosis)", "cluster": None}
     (call,) = calls()
     argv = call["argv"]
     assert argv[0] == "--quiet"
@@ -144,7 +152,7 @@ def test_healthy_only_sends_nothing(fake):
 
 def test_masking_hides_names_and_answer_is_unmasked(fake, monkeypatch):
     binary, calls = fake
-    monkeypatch.setenv("FAKE_KUBECTL_AI_ANSWER", "Pod pod-1 in ns-1 (owner workload-1, node node-1) needs more memory.")
+    configure(binary, FAKE_KUBECTL_AI_ANSWER="Pod pod-1 in ns-1 (owner workload-1, node node-1) needs more memory.")
     analysis, _meta = ai_explain.explain([diagnosis()], params(binary, ai_mask_names=True), runner)
     stdin = calls()[0]["stdin"]
     for real in ("web-7d9f8-abcde", "shop", "worker-3", "web-frontend", '"web"'):
@@ -163,7 +171,7 @@ def test_mask_roundtrip_does_not_touch_longer_tokens():
 
 def test_timeout_returns_none_and_warning_quickly(fake, monkeypatch):
     binary, _calls = fake
-    monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "sleep")
+    configure(binary, FAKE_KUBECTL_AI_MODE="sleep")
     started = time.monotonic()
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary, ai_timeout=1), runner)
     elapsed = time.monotonic() - started
@@ -174,7 +182,7 @@ def test_timeout_returns_none_and_warning_quickly(fake, monkeypatch):
 
 def test_failure_returns_none_with_redacted_reason(fake, monkeypatch):
     binary, _calls = fake
-    monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "fail")
+    configure(binary, FAKE_KUBECTL_AI_MODE="fail")
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary), runner)
     assert analysis is None
     assert "rc=1" in warnings[-1] and "GEMINI_API_KEY environment variable not set" in warnings[-1]
@@ -182,7 +190,7 @@ def test_failure_returns_none_with_redacted_reason(fake, monkeypatch):
 
 def test_empty_answer_is_a_warning(fake, monkeypatch):
     binary, _calls = fake
-    monkeypatch.setenv("FAKE_KUBECTL_AI_MODE", "empty")
+    configure(binary, FAKE_KUBECTL_AI_MODE="empty")
     analysis, warnings = ai_explain.explain([diagnosis()], params(binary), runner)
     assert analysis is None and "empty" in warnings[-1]
 
@@ -239,3 +247,160 @@ def test_secret_on_the_first_log_line_is_redacted(fake, line, secret):
     binary, calls = fake
     ai_explain.explain([diagnosis(log_detail=line)], params(binary), runner)
     assert secret not in calls()[0]["stdin"]
+
+
+# -- containment: what the child can reach (issue 16) -------------------------------------------------------
+
+CREDENTIAL_ENV = {"K8S_AUTH_API_KEY": "op-token-123", "K8S_AUTH_KUBECONFIG": "/home/op/.kube/admin",
+                  "KUBECONFIG": "/home/op/.kube/config", "AWS_SECRET_ACCESS_KEY": "aws-secret",
+                  "GOOGLE_APPLICATION_CREDENTIALS": "/home/op/gcp.json", "AZURE_CLIENT_SECRET": "az",
+                  "VAULT_TOKEN": "s.vault"}
+
+
+def test_the_child_environment_is_minimal_and_has_its_own_kubeconfig(fake, tmp_path):
+    binary, calls = fake
+    env_file = tmp_path / "env"
+    env_file.write_text("GEMINI_API_KEY=AIzaFakeKey0123456789\n")
+    environ = dict(os.environ, **CREDENTIAL_ENV)
+    analysis, warnings = ai_explain.explain([diagnosis()], params(binary, ai_env_file=str(env_file)), runner,
+                                            environ=environ)
+    assert analysis is not None, warnings
+    (call,) = calls()
+    allowed = set(ai_explain.ai_child.SAFE_ENV) | {"KUBECONFIG", "GEMINI_API_KEY"}
+    assert set(call["env_names"]) <= allowed, set(call["env_names"]) - allowed
+    for name in CREDENTIAL_ENV:
+        assert name == "KUBECONFIG" or name not in call["env_names"]
+    kubeconfig = call["argv"][call["argv"].index("--kubeconfig") + 1]
+    assert kubeconfig != CREDENTIAL_ENV["KUBECONFIG"] and not os.path.exists(kubeconfig)  # removed afterwards
+    assert call["kubeconfig"]["clusters"] == [] and call["kubeconfig"]["users"] == []  # offline: no cluster
+
+
+def test_provider_env_file_cannot_smuggle_a_cluster_or_cloud_identity(fake, tmp_path):
+    binary, calls = fake
+    env_file = tmp_path / "env"
+    env_file.write_text("GEMINI_API_KEY=x\nAWS_SECRET_ACCESS_KEY=y\n")
+    analysis, warnings = ai_explain.explain([diagnosis()], params(binary, ai_env_file=str(env_file)), runner)
+    assert analysis is None and calls() == []
+    assert "AWS_SECRET_ACCESS_KEY" in warnings[0] and "y" not in warnings[0].split("AWS_SECRET_ACCESS_KEY")[1][:3]
+
+
+def _kubeconfig(path, contexts, current):
+    """contexts: {name: (server, user dict)}."""
+    config = {"apiVersion": "v1", "kind": "Config", "current-context": current, "clusters": [], "users": [],
+              "contexts": []}
+    for name, (server, user) in contexts.items():
+        config["clusters"].append({"name": name, "cluster": {"server": server}})
+        config["users"].append({"name": name, "user": user})
+        config["contexts"].append({"name": name, "context": {"cluster": name, "user": name}})
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def test_live_diagnosis_with_only_the_module_identity_is_refused(fake, tmp_path):
+    binary, calls = fake
+    kubeconfig = _kubeconfig(tmp_path / "kc", {"alpha": ("http://127.0.0.1:1", {"token": "admin"})}, "alpha")
+    live = params(binary, dump_dir=None, kubeconfig=kubeconfig, context="alpha")
+    analysis, warnings = ai_explain.explain([diagnosis()], live, runner, environ={})
+    assert analysis is None and calls() == []
+    assert warnings == ["ai_explain: kubectl-ai was not started: its only identity would be the module's own "
+                        "credentials, which may write to the cluster; set ai_kubeconfig to a read-only identity, "
+                        "ai_impersonate to the account bound to docs/rbac/diagnose-readonly.yaml, or "
+                        "ai_allow_write_identity=true to accept the risk"]
+
+
+def test_ai_kubeconfig_for_another_cluster_is_refused(fake, tmp_path):
+    binary, calls = fake
+    module_kc = _kubeconfig(tmp_path / "kc", {"alpha": ("http://127.0.0.1:1111", {"token": "admin"})}, "alpha")
+    reader_kc = _kubeconfig(tmp_path / "ro", {"beta-ro": ("http://127.0.0.1:2222", {"token": "ro"})}, "beta-ro")
+    live = params(binary, dump_dir=None, kubeconfig=module_kc, context="alpha", ai_kubeconfig=reader_kc)
+    analysis, warnings = ai_explain.explain([diagnosis()], live, runner, environ={})
+    assert analysis is None and calls() == []
+    assert "points at http://127.0.0.1:2222, not at the diagnosed cluster http://127.0.0.1:1111" in warnings[0]
+
+
+@pytest.fixture
+def two_clusters(tmp_path):
+    """alpha (diagnosed, behind an RBAC stand-in) and other (the kubeconfig's DEFAULT context)."""
+    from tests.support.bad_servers import ReadOnlyGate
+    from tests.support.fixtures import TOKEN
+    from tests.support.kube_emulator import KubeEmulator
+
+    alpha = KubeEmulator(token=TOKEN).start()
+    other = KubeEmulator(token=TOKEN).start()
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+                  "spec": {"selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "app", "image": "web:1"}]}}}}
+    alpha.load([deployment])
+    other.load([deployment])
+    gate = ReadOnlyGate(alpha.url, TOKEN, readonly_tokens={"ro-token"}, writer_tokens={"admin-token"},
+                        readonly_users={"system:serviceaccount:aiops:aiops-diagnose"}, lifetime=120).start()
+    module_kc = _kubeconfig(tmp_path / "fleet-kc", {"other": (other.url, {"token": TOKEN}),
+                                                    "alpha": (gate.url, {"token": "admin-token"})}, "other")
+    reader_kc = _kubeconfig(tmp_path / "ro-kc", {"alpha-ro": (gate.url, {"token": "ro-token"})}, "alpha-ro")
+    try:
+        yield {"alpha": alpha, "other": other, "gate": gate, "module_kc": module_kc, "reader_kc": reader_kc}
+    finally:
+        gate.stop()
+        alpha.stop()
+        other.stop()
+
+
+def _labels(emulator):
+    import urllib.request
+    from tests.support.fixtures import TOKEN
+    request = urllib.request.Request(emulator.url + "/apis/apps/v1/namespaces/shop/deployments/web",
+                                     headers={"Authorization": "Bearer " + TOKEN})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["metadata"].get("labels") or {}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("identity", ["impersonate", "ai_kubeconfig"])
+def test_the_child_gets_only_the_diagnosed_cluster_and_cannot_write_there(fake, two_clusters, identity):
+    binary, calls = fake
+    configure(binary, FAKE_KUBECTL_AI_MODE="write")
+    options = {"ai_impersonate": "system:serviceaccount:aiops:aiops-diagnose"} if identity == "impersonate" else \
+        {"ai_kubeconfig": two_clusters["reader_kc"]}
+    # The fleet pattern: the module names its kubeconfig and context; the file's default context is another cluster.
+    live = params(binary, dump_dir=None, kubeconfig=two_clusters["module_kc"], context="alpha", **options)
+    two_clusters["other"].clear_requests()
+    analysis, warnings = ai_explain.explain([diagnosis()], live, runner, environ=dict(os.environ, **CREDENTIAL_ENV))
+    assert analysis is not None, warnings
+    assert analysis["cluster"] == two_clusters["gate"].url
+    (call,) = calls()
+    servers = [c["cluster"]["server"] for c in call["kubeconfig"]["clusters"]]
+    assert servers == [two_clusters["gate"].url]  # exactly the diagnosed cluster, never the default context
+    assert call["write"] == {"server": two_clusters["gate"].url, "status": 403}
+    assert _labels(two_clusters["alpha"]) == {}  # the write was denied
+    assert two_clusters["other"].requests == [] and _labels(two_clusters["other"]) == {}
+    (decision,) = [d for d in two_clusters["gate"].decisions if d[0] == "PATCH"]
+    assert decision[2] in ("system:serviceaccount:aiops:aiops-diagnose", "ro-token") and decision[3] == 403
+
+
+@pytest.mark.integration
+def test_only_the_explicit_opt_in_hands_the_child_a_writing_identity(fake, two_clusters):
+    binary, calls = fake
+    configure(binary, FAKE_KUBECTL_AI_MODE="write")
+    live = params(binary, dump_dir=None, kubeconfig=two_clusters["module_kc"], context="alpha",
+                  ai_allow_write_identity=True)
+    analysis, warnings = ai_explain.explain([diagnosis()], live, runner, environ=dict(os.environ))
+    assert analysis is not None, warnings
+    assert analysis["identity"] == "the module's own identity, which may write (ai_allow_write_identity)"
+    assert calls()[0]["write"]["status"] == 200  # what the opt-in risks, and why it is off by default
+    assert _labels(two_clusters["alpha"]) == {"touched-by": "ai"}
+
+
+def test_masking_covers_the_kubelet_pod_namespace_uid_form(fake):
+    binary, calls = fake
+    uid = "0c9a4f5e-1b2c-4d3e-8f90-123456789abc"
+    line = ("Back-off restarting failed container app in pod web-7d9f8-abcde_shop(%s); "
+            "sibling web-7d9f8-zzzzz_shop(11111111-2222-3333-4444-555555555555)" % uid)
+    diag = diagnosis(log_detail=line)
+    diag["uid"] = uid
+    diag["evidence"].append({"source": "event BackOff", "detail": line})
+    ai_explain.explain([diag], params(binary, ai_mask_names=True), runner)
+    stdin = calls()[0]["stdin"]
+    for real in ("web-7d9f8-abcde", "shop", uid, "11111111-2222-3333-4444-555555555555"):
+        assert real not in stdin, real
+    assert "pod-1_ns-1(uid-1)" in stdin

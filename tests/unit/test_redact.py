@@ -257,8 +257,8 @@ def test_redact_obj_drops_last_applied_and_managed_fields():
     obj = {"metadata": {"name": "web", "annotations": {
         "kubectl.kubernetes.io/last-applied-configuration": applied, "team": "shop"},
         "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]},
-        "spec": {"containers": [{"name": "app", "env": [{"name": "SMTP_AUTH", "value": "s3ndm41l"},
-                                                       {"name": "LOG_LEVEL", "value": "debug"}]}]}}
+        "spec": {"containers": [{"name": "app", "env": [
+            {"name": "SMTP_AUTH", "value": "s3ndm41l"}, {"name": "LOG_LEVEL", "value": "debug"}]}]}}
     out = redact_obj(obj)
     assert out["metadata"] == {"name": "web", "annotations": {"team": "shop"}}
     env = out["spec"]["containers"][0]["env"]

@@ -7,8 +7,9 @@ The deterministic diagnosis is final; this only attaches a second opinion. What 
 process is a compact summary built from the diagnoses (never Secret data, never whole logs),
 passed through the shared redactor, optionally with names masked by a reversible map, and capped
 in size. kubectl-ai (GoogleCloudPlatform/kubectl-ai) runs with ``--quiet`` (one-shot, no REPL)
-and never with ``--skip-permissions``, so any tool call that would change the cluster needs a
-confirmation that cannot be given here. A timeout or failure returns None plus a warning.
+and never with ``--skip-permissions``; beyond that, its reach is bounded by construction
+(ai_child.py): a minimal environment, a kubeconfig with the diagnosed cluster only, and a read-only
+identity, or no start at all. A timeout, failure or refusal returns None plus a warning.
 
 Pure apart from ``explain``'s injected ``run_command`` (AnsibleModule.run_command signature), so
 everything is unit-testable without Ansible or a real binary.
@@ -21,8 +22,10 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_child
 
 # Module options; the doc fragment aiops.k8s.ai_options documents exactly these.
 AI_ARGUMENT_SPEC = dict(
@@ -34,6 +37,10 @@ AI_ARGUMENT_SPEC = dict(
     ai_mask_names=dict(type="bool", default=False),
     ai_max_input_bytes=dict(type="int", default=16384),
     ai_env_file=dict(type="path"),
+    ai_kubeconfig=dict(type="path"),
+    ai_context=dict(type="str"),
+    ai_impersonate=dict(type="str"),
+    ai_allow_write_identity=dict(type="bool", default=False),
 )
 
 # The question goes as the positional argument (kubectl-ai --quiet requires one); the evidence
@@ -53,14 +60,16 @@ _DROP_KEYS = frozenset(("data", "stringData", "binaryData", "env", "envFrom", "t
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
-# Runs the binary with a hard timeout. AnsibleModule.run_command has no timeout, so this tiny
+# Runs the binary with a hard timeout and exactly the environment given on the first stdin line
+# (AnsibleModule.run_command has no timeout and always passes the module's whole environment on). The
 # wrapper (same interpreter as the module) kills the whole process group and exits 124.
 _WRAPPER = (
-    "import os,signal,subprocess,sys\n"
-    "t=float(sys.argv[1]);cmd=sys.argv[2:];data=sys.stdin.buffer.read()\n"
+    "import json,os,signal,subprocess,sys\n"
+    "t=float(sys.argv[1]);cmd=sys.argv[2:];env=json.loads(sys.stdin.buffer.readline());"
+    "data=sys.stdin.buffer.read()\n"
     "try:\n"
     " p=subprocess.Popen(cmd,stdin=subprocess.PIPE,stdout=subprocess.PIPE,stderr=subprocess.PIPE,"
-    "start_new_session=True)\n"
+    "start_new_session=True,env=env)\n"
     "except OSError as e:\n"
     " sys.stderr.write('cannot run %s: %s\\n'%(cmd[0],e.strerror));sys.exit(127)\n"
     "try:\n"
@@ -112,6 +121,7 @@ def summarise(diagnoses):
             "category": diag.get("category"),
             "severity": diag.get("severity"),
             "confidence": diag.get("confidence"),
+            "uid": diag.get("uid"),
             "restarts": diag.get("restarts"),
             "summary": _clip(diag.get("summary") or "", MAX_DETAIL_CHARS),
             "root_cause": _clip(diag.get("root_cause") or "", MAX_DETAIL_CHARS),
@@ -155,6 +165,7 @@ def build_mask(items):
 
     for item in items:
         add(item.get("name"), "pod" if item.get("kind") == "Pod" else "workload")
+        add(item.get("uid"), "uid")
     for item in items:
         add(item.get("namespace"), "ns")
         owner = item.get("owner") or {}
@@ -168,16 +179,21 @@ def build_mask(items):
 
 
 def _boundary_pattern(words):
-    # Longest first so a pod name is replaced before the Deployment name it starts with.
+    # Longest first so a pod name is replaced before the Deployment name it starts with. "_" is a
+    # boundary: Kubernetes names never contain it, and the kubelet writes "<pod>_<namespace>(<uid>)".
     ordered = sorted(words, key=len, reverse=True)
-    return re.compile(r"(?<![A-Za-z0-9_-])(" + "|".join(re.escape(w) for w in ordered) + r")(?![A-Za-z0-9_-])")
+    return re.compile(r"(?<![A-Za-z0-9-])(" + "|".join(re.escape(w) for w in ordered) + r")(?![A-Za-z0-9-])")
+
+
+_UUID = re.compile(r"(?<![0-9a-fA-F-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                   r"(?![0-9a-fA-F-])")
 
 
 def apply_mask(text, mapping):
-    """Replace every real name in ``text`` by its placeholder (whole tokens only)."""
+    """Replace every real name in ``text`` by its placeholder (whole tokens only); hide any other UID."""
     if not mapping or not text:
         return text
-    return _boundary_pattern(mapping).sub(lambda m: mapping[m.group(1)], text)
+    return _UUID.sub("uid-other", _boundary_pattern(mapping).sub(lambda m: mapping[m.group(1)], text))
 
 
 def unmask(text, mapping):
@@ -209,9 +225,11 @@ def render_input(items, max_bytes, extra_patterns=None):
         return cut + " ...[truncated]", omitted
 
 
-def build_command(binary, provider, model, query=QUERY):
-    """argv for kubectl-ai: --quiet always, --skip-permissions never."""
+def build_command(binary, provider, model, query=QUERY, kubeconfig=None):
+    """argv for kubectl-ai: --quiet always, --skip-permissions never, the run's own kubeconfig."""
     args = [binary, "--quiet"]
+    if kubeconfig:
+        args.extend(["--kubeconfig", kubeconfig])
     if provider:
         args.extend(["--llm-provider", provider])
     if model:
@@ -254,17 +272,20 @@ def clean_answer(text, mapping=None, extra_patterns=None):
     return text
 
 
-def explain(diagnoses, params, run_command):
+def explain(diagnoses, params, run_command, environ=None):
     """Ask kubectl-ai about the diagnoses. Returns (analysis dict or None, [warnings]).
 
-    ``params`` are the module params (AI_ARGUMENT_SPEC keys; ``redact_patterns`` is honoured if
-    present). ``run_command`` has AnsibleModule.run_command's signature. Never raises.
+    ``params`` are the module params (AI_ARGUMENT_SPEC keys plus the connection options, which say
+    which cluster was diagnosed; ``redact_patterns`` is honoured if present). ``run_command`` has
+    AnsibleModule.run_command's signature. ``environ`` defaults to os.environ. Never raises.
     """
     warnings = []
     provider = params.get("ai_provider") or None
     model = params.get("ai_model") or None
     timeout = params.get("ai_timeout") or 60
     extra = params.get("redact_patterns") or None
+    environ = os.environ if environ is None else environ
+    workdir = None
     try:
         items = summarise(diagnoses)
         if not items:
@@ -273,23 +294,37 @@ def explain(diagnoses, params, run_command):
         if binary is None:
             return None, ["ai_explain: kubectl-ai binary %r not found or not executable; install it with the "
                           "aiops.k8s.kubectl_ai role or set ai_binary" % (params.get("ai_binary") or "kubectl-ai")]
-        environ = {}
+        provider_env = {}
         if params.get("ai_env_file"):
             try:
-                environ = read_env_file(params["ai_env_file"])
+                provider_env = read_env_file(params["ai_env_file"])
             except (IOError, OSError) as exc:
                 return None, ["ai_explain: cannot read ai_env_file %s (%s); no analysis requested"
                               % (params["ai_env_file"], exc.strerror or exc)]
+        try:
+            kubeconfig, identity = ai_child.child_kubeconfig(params, environ)
+            workdir = tempfile.mkdtemp(prefix="aiops-ai-")
+            kubeconfig_path = os.path.join(workdir, "kubeconfig")
+            descriptor = os.open(kubeconfig_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                json.dump(kubeconfig, handle)
+            child_env = ai_child.child_environment(environ, provider_env, kubeconfig_path)
+        except ai_child.Refused as exc:
+            return None, ["ai_explain: %s" % redact(str(exc), extra_patterns=extra)]
         mapping = build_mask(items) if params.get("ai_mask_names") else {}
         text, omitted = render_input(items, params.get("ai_max_input_bytes") or 16384, extra)
         text = apply_mask(text, mapping)
         if omitted:
             warnings.append("ai_explain: %d less severe diagnoses were left out to stay within ai_max_input_bytes"
                             % omitted)
-        args = [sys.executable, "-c", _WRAPPER, str(timeout)] + build_command(binary, provider, model)
-        rc, out, err = run_command(args, data=text, environ_update=environ)
+        args = [sys.executable, "-c", _WRAPPER, str(timeout)] + build_command(binary, provider, model,
+                                                                              kubeconfig=kubeconfig_path)
+        rc, out, err = run_command(args, data=json.dumps(child_env) + "\n" + text, binary_data=True)
     except Exception as exc:  # advisory feature: never lose the diagnosis because of it
         return None, warnings + ["ai_explain: analysis skipped: %s" % redact(str(exc), extra_patterns=extra)]
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
     if rc == TIMEOUT_RC:
         return None, warnings + ["ai_explain: kubectl-ai did not answer within %ss (ai_timeout); "
                                  "the deterministic diagnosis is unaffected" % timeout]
@@ -301,4 +336,4 @@ def explain(diagnoses, params, run_command):
     if not answer:
         return None, warnings + ["ai_explain: kubectl-ai returned an empty answer"]
     return {"provider": provider or "default", "model": model or "default", "text": answer,
-            "masked": bool(mapping)}, warnings
+            "masked": bool(mapping), "identity": identity, "cluster": ai_child.server_of(kubeconfig) or None}, warnings
