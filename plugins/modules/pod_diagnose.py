@@ -273,6 +273,7 @@ aiops:
 """
 
 import copy
+import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -303,6 +304,31 @@ def argument_spec():
     return spec
 
 
+def kubeconfig_problem(params, environ=None):
+    """One line naming the kubeconfig that was looked for and the next step, or None when one is usable.
+
+    kubernetes.core would say "Invalid kube-config file. No configuration found." with no path and no way on.
+    """
+    environ = os.environ if environ is None else environ
+    value = params.get("kubeconfig")
+    offline = "or dump_dir=DIR to diagnose a dump offline"
+    if isinstance(value, str) and value:
+        path = os.path.abspath(os.path.expanduser(value))
+        if not os.path.isfile(path):
+            # kubeconfig is no_log (it may hold a whole config): the full value would print as ********.
+            return ("Kubeconfig %s does not exist in %s: pass kubeconfig=PATH of an existing file (or set "
+                    "K8S_AUTH_KUBECONFIG), %s" % (os.path.basename(path), os.path.dirname(path), offline))
+        return None
+    if value or params.get("host") or environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    candidates = [p for p in (environ.get("KUBECONFIG") or "").split(os.pathsep) if p] or ["~/.kube/config"]
+    checked = [os.path.abspath(os.path.expanduser(p)) for p in candidates]
+    if any(os.path.isfile(p) for p in checked):
+        return None
+    return ("No kubeconfig found (checked %s) and not running in a pod: pass kubeconfig=PATH or set K8S_AUTH_KUBECONFIG, "
+            "%s" % (", ".join(checked), offline))
+
+
 def build_source(module):
     """The dump reader for dump_dir, otherwise the live reader over kubernetes.core's client."""
     params = module.params
@@ -316,6 +342,9 @@ def build_source(module):
     if "kubeconfig" not in params:  # auth_argument_spec found no kubernetes.core
         module.fail_json(msg="The kubernetes.core collection is required for live diagnosis: "
                              "install it (ansible-galaxy collection install kubernetes.core) or use dump_dir.")
+    problem = kubeconfig_problem(params)
+    if problem:
+        module.fail_json(msg=problem, changed=False)
     from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
     transport = k8s_transport.transport_from_module(module)
     return LiveSource(transport, log_concurrency=params["log_concurrency"], **caps), transport
@@ -337,7 +366,10 @@ def main():
             include_healthy=params["include_healthy"],
         )
         source, transport = build_source(module)
-        gathered = source.gather(target)
+        try:
+            gathered = source.gather(target)
+        finally:
+            getattr(source, "close", lambda: None)()
         result = diagnose(gathered, include_healthy=params["include_healthy"])
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False)

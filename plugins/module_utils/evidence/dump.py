@@ -10,6 +10,7 @@ services.json, replication-controllers.json; <ns>/<pod>/logs.txt with kubectl's
 extension written by the collect_bundle playbook: <ns>/<pod>/<container>.log and
 <container>.previous.log, and <ns>/{statefulsets,jobs,cronjobs,persistentvolumeclaims,configmaps}.json.
 Any directory of .json/.yaml object files, or one such file, works too: objects are routed by kind.
+A .tar.gz / .tgz / .zip of any of these is extracted safely first (evidence/archive.py).
 
 The clock is the dump's own (``as_of`` or the newest timestamp in it), never the wall clock.
 """
@@ -24,6 +25,7 @@ import os
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import model as ev
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import archive
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import assemble as sc
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import DumpError, InvalidInput, NotFound
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
@@ -132,7 +134,8 @@ class DumpSource(object):
     """``gather(target) -> Gathered`` from a dump directory or a single object file."""
 
     def __init__(self, path, as_of=None, log_tail_lines=None, log_max_bytes=None, redact_patterns=None):
-        self.path = path
+        # Messages name the absolute path that was checked, not the path as typed.
+        self.path = os.path.abspath(os.path.expanduser(path)) if path else path
         self.as_of = parse_as_of(as_of)
         self.tail_lines, self.max_bytes, self.patterns = sc.caps(log_tail_lines, log_max_bytes, redact_patterns)
         self._loaded = False
@@ -147,6 +150,12 @@ class DumpSource(object):
         self.log_files = {}   # (ns, pod) -> {"logs.txt": path, "containers": {name: {"current"/"previous": path}}}
         self.objects_read = 0
         self.newest_mtime = None
+        self._extracted = None
+
+    def close(self):
+        """Remove the directory an archive was extracted to (also done at interpreter exit)."""
+        archive.cleanup(self._extracted)
+        self._extracted = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -156,9 +165,19 @@ class DumpSource(object):
         path = self.path
         if not path or not os.path.exists(path):
             raise DumpError("Dump directory %s does not exist: pass the directory written by kubectl cluster-info "
-                            "dump --output-directory (or a .json/.yaml file)" % path, path=path)
+                            "dump --output-directory, a .tar.gz/.zip of it, or a .json/.yaml file" % path, path=path)
         if os.path.isfile(path):
-            self._read_object_file(path, None)
+            kind = archive.archive_type(path)
+            if kind is not None:
+                root, self._extracted, skipped = archive.extract(path, kind)
+                self.problems.extend("skipped link or device %s in archive %s" % (name, path) for name in skipped)
+                self._walk(root)
+            elif path.lower().endswith(OBJECT_EXTENSIONS):
+                self._read_object_file(path, None)
+            else:
+                raise DumpError("Dump %s is neither a directory, a .tar.gz/.zip archive nor a .json/.yaml file: pass "
+                                "the directory written by kubectl cluster-info dump --output-directory, or an archive "
+                                "of it" % path, path=path)
         else:
             self._walk(path)
         if self.objects_read == 0:
