@@ -73,9 +73,19 @@ def as_int(value, default=None):
     return default
 
 
+def clip(text, limit):
+    """Text shortened to `limit` characters keeping its end: runtimes and kubelets put the decisive clause
+    last ('...: exec: "npm": executable file not found in $PATH: unknown'), so the middle is what goes."""
+    text = as_str(text)
+    if len(text) <= limit:
+        return text
+    head = max(limit * 2 // 5, 1)
+    return text[:head].rstrip() + " … " + text[-(limit - head - 3):].lstrip()
+
+
 def ev(source, detail):
     """One evidence pointer."""
-    return {"source": source, "detail": as_str(detail)[:500]}
+    return {"source": source, "detail": clip(detail, 500)}
 
 
 def finding(category, summary, root_cause, confidence, culprit=None, evidence=None, container=None,
@@ -398,7 +408,7 @@ def term_detail(term):
             parts.append("%s=%s" % (key, value))
     message = as_str(term.get("message")).strip()
     if message:
-        parts.append("message=%s" % message[:300])
+        parts.append("message=%s" % clip(message, 300))
     return " ".join(parts)
 
 

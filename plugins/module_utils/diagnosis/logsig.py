@@ -31,6 +31,17 @@ _ENV_PATTERNS = (
 )
 _PY_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|KeyError|NotFound)\b.*")
 _GENERIC_FATAL = re.compile(r"\b(?:FATAL|Fatal|fatal|panic|PANIC|Exception|ERROR|Error|error)\b")
+# Lines that carry the answer without an error keyword (glibc/Go/musl resolver, POSIX shells, TLS stacks).
+_DNS = re.compile(r"(?:lookup ([\w.-]+)(?: on [\d.:\[\]a-f]+)?: no such host|could not resolve host:? ([\w.-]+)|"
+                  r"(?:getaddrinfo|name resolution)[^\n]*?(?:ENOTFOUND|EAI_AGAIN|failed)[^\n]*?([\w-]+\.[\w.-]+)?|"
+                  r"temporary failure in name resolution|name or service not known|nodename nor servname|"
+                  r"unknown host ([\w.-]+)|UnknownHostException:? ?([\w.-]+)?|bad address '([\w.-]+)')", re.I)
+_SHELL_SYNTAX = re.compile(r"(?:^|\s|:)(?:line (\d+): )?syntax error(?: near unexpected token [`'\"]?([^'\"`]+)|"
+                           r": unexpected (?:end of file|\"?[\w()]+\"?)|[^\n]*)", re.I)
+_CERT_EXPIRED = re.compile(r"certificate has expired|x509: certificate has expired or is not yet valid|"
+                           r"certificate (?:is )?(?:expired|not yet valid)|CERT_HAS_EXPIRED|certificate verify failed: "
+                           r"certificate has expired", re.I)
+_PERMISSION = re.compile(r"permission denied|EACCES|operation not permitted", re.I)
 _NO_SUCH_FILE = re.compile(r"exec [^:]+: no such file or directory|exec: \"[^\"]+\": (?:executable file not found|"
                            r"stat [^:]+: no such file)|: not found$", re.I)
 
@@ -73,7 +84,7 @@ def find_signature(text):
                     facts["env_var"] = env
                     return {"kind": "missing_env", "line": exc,
                             "explanation": "environment variable %s is not set" % env, "facts": facts}
-                refused = _refused(exc, lines)
+                refused = _refused(exc, lines) or _keyless(exc)
                 if refused:
                     return refused
                 return {"kind": "python_exception", "line": exc,
@@ -96,6 +107,10 @@ def find_signature(text):
         if env:
             return {"kind": "missing_env", "line": stripped,
                     "explanation": "environment variable %s is not set" % env, "facts": {"env_var": env}}
+    for line in reversed(lines):
+        keyless = _keyless(line.strip())
+        if keyless:
+            return keyless
     for line in reversed(lines):
         if _CONN_REFUSED.search(line):
             return _refused(line, lines)
@@ -134,3 +149,26 @@ def _refused(line, lines):
         else "a connection was refused (a dependency is down or not reachable yet)"
     return {"kind": "connection_refused", "line": line.strip(), "explanation": explanation,
             "facts": {"target": target} if target else {}}
+
+
+def _keyless(line):
+    """Signatures that explain a failure without any error keyword on the line."""
+    match = _CERT_EXPIRED.search(line)
+    if match:
+        return {"kind": "certificate_expired", "line": line,
+                "explanation": "a TLS certificate it uses or checks has expired (or is not yet valid: check the clock)",
+                "facts": {}}
+    match = _DNS.search(line)
+    if match:
+        host = next((g for g in match.groups() if g), None)
+        return {"kind": "dns_failure", "line": line,
+                "explanation": "DNS resolution of %s failed (wrong service name/namespace, or cluster DNS is down)"
+                               % (host or "a host name"), "facts": {"host": host} if host else {}}
+    match = _SHELL_SYNTAX.search(line)
+    if match and ("sh:" in line or "bash" in line or match.group(1) or "unexpected" in line.lower()):
+        where = " at line %s" % match.group(1) if match.group(1) else ""
+        return {"kind": "shell_syntax", "line": line,
+                "explanation": "the container's shell script has a syntax error%s (a quoting or line-ending problem "
+                               "in its command/args or script)" % where,
+                "facts": {"script_line": match.group(1)} if match.group(1) else {}}
+    return None

@@ -52,5 +52,5 @@ def test_halves_scores(capsys):
 
 
 # Held-out score measured when the 72 cases of 2026-12-02 were added, before any rule change, was 125/139;
-# after the family fixes (written against the development half and unit tests) it is 134/139: the floor.
-HELDOUT_FLOOR = 134 / 139
+# after the family fixes (written against the development half and unit tests) it is 135/139: the floor.
+HELDOUT_FLOOR = 135 / 139

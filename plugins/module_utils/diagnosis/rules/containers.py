@@ -21,7 +21,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.runtime 
     create_error as _create_error, events_only_runtime as _events_only_runtime, explain_exit, run_error as _run_error,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_int, as_str, container_resources, ev, redact_text, event_ref, finding, human_duration, term_detail,
+    clip, as_int, as_str, container_resources, ev, redact_text, event_ref, finding, human_duration, term_detail,
 )
 
 _RECENT_SECONDS = 3600          # an OOM kill within the last hour still needs a human
@@ -58,7 +58,14 @@ def _term_text(ctx, container, term, include_logs=True):
     if signature and signature["kind"] != "error_line":
         text = "%s; %s" % (signature["explanation"], text)
     elif signature:
-        text = "%s; last error: %s" % (text, _redact(signature["line"])[:200])
+        text = "%s; last error: %s" % (text, clip(_redact(signature["line"]), 200))
+    message = as_str(term.get("message")).strip()
+    if message and (not signature or signature["line"] not in message):
+        # terminationMessagePath/FallbackToLogsOnError: the process's own last words, quoted with what they mean.
+        meaning = find_signature(message)
+        text = "%s; its termination message says \"%s\"%s" % (
+            text, clip(_redact(message.splitlines()[-1] if message.splitlines() else message), 200),
+            " (%s)" % meaning["explanation"] if meaning and meaning["kind"] != "error_line" else "")
     return text, evidence, signature, code
 
 
@@ -264,7 +271,7 @@ def _crash_loop(ctx, container, term, init, flapping=False):
     hooks = ctx.container_events(container, "FailedPostStartHook", "FailedPreStopHook")
     if hooks:
         evidence.append(ev(event_ref(hooks[-1], ctx), hooks[-1].get("message")))
-        text = "its lifecycle hook failed (%s); %s" % (as_str(hooks[-1].get("message"))[:160], text)
+        text = "its lifecycle hook failed (%s); %s" % (clip(hooks[-1].get("message"), 160), text)
     backoff = ctx.container_events(container, "BackOff")
     if backoff:
         evidence.append(ev(event_ref(backoff[-1], ctx), backoff[-1].get("message")))
@@ -319,7 +326,7 @@ def _stuck_init(ctx, container, started):
         tail = [line for line in current.splitlines() if line.strip()][-1:]
         if tail:
             evidence.append(ev("log %s (current)" % container.name, _redact(tail[0])))
-            text = ': last log line "%s"' % _redact(tail[0])[:160]
+            text = ': last log line "%s"' % clip(_redact(tail[0]), 160)
     return finding("InitContainerFailure", "Init container %s has been running for %s; the pod cannot start" % (
         container.name, human_duration(started)),
         "Init container %s never completes (running %s, usually waiting for a dependency)%s" % (

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import human_bytes
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import NODE_MISSING
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration, parse_ts, total_count,
+    clip, as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration, parse_ts, total_count,
 )
 
 _LOW_ON = re.compile(r"low on resource: \[?([\w-]+)", re.I)
@@ -219,6 +220,13 @@ def _terminating(ctx, deletion):
         evidence=evidence, facts={"finalizers": finalizers})
 
 
+def _human(quantity):
+    """``1452628Ki`` -> ``1.4Gi``; small or unparseable values as written (``0`` stays ``0``)."""
+    text = as_str(quantity)
+    value = human_bytes(text) if text and text not in ("0",) else text
+    return as_str(value) or text
+
+
 def _evicted(ctx):
     message = ctx.message
     for event in ctx.events_for("Evicted")[-1:]:
@@ -265,14 +273,25 @@ def _evicted(ctx):
             culprit["resource"] = ctx.reason[len("OutOf"):]
         elif ctx.reason in ("NodeAffinity", "NodeSelectorMismatching"):
             category = "UnschedulableNodeAffinity"
+    elif eph or emptydir or cont_eph:
+        # The pod's own limit, not the node: the kubelet enforces ephemeral-storage limits per pod, per
+        # container and per emptyDir even on a node with plenty of disk.
+        culprit["scope"] = "pod_limit"
+        what = ("emptyDir volume %s grew past its sizeLimit %s" % (emptydir.group(1), _human(emptydir.group(2)))
+                if emptydir else "container %s wrote more than its ephemeral-storage limit %s" % (
+                    cont_eph.group(1), _human(cont_eph.group(2))) if cont_eph else
+                "its containers together wrote more than their ephemeral-storage limits (%s)" % _human(eph.group(1)))
+        root = "Evicted by the kubelet on %s because %s: the pod's own limit, not node disk pressure" % (
+            _node_name(ctx) or "its node", what)
+        summary = "Evicted: ephemeral-storage limit exceeded (pod limit, not node pressure)"
     else:
         root = "Evicted by the kubelet on %s%s%s" % (
             _node_name(ctx) or "its node", " under %s pressure" % resource if resource else "",
             ": container %s was using %s (request %s)" % (
-                culprit["container"], culprit.get("usage"), culprit.get("request"))
+                culprit["container"], _human(culprit.get("usage")), _human(culprit.get("request")))
             if culprit.get("usage") else (": %s" % message.strip() if message else ""))
         summary = "Evicted%s%s" % (" (%s pressure)" % resource if resource else "",
-                                   ": %s used %s" % (culprit["container"], culprit["usage"])
+                                   ": %s used %s" % (culprit["container"], _human(culprit["usage"]))
                                    if culprit.get("usage") else "")
     evidence = [ev("status.reason/message", "%s: %s" % (ctx.reason or "Evicted", message))]
     dt = ctx.condition("DisruptionTarget")
@@ -350,6 +369,6 @@ def _sandbox(ctx):
     firsts = [a for a in firsts if a is not None]
     tentative = bool(firsts) and max(firsts) < 60 and total_count(events) <= 1
     return finding("SandboxCreationFailure", "Pod sandbox cannot be created on %s: %s" % (
-        _node_name(ctx), cause), "On node %s %s: %s" % (_node_name(ctx), cause, message[:300]), 0.9,
+        _node_name(ctx), cause), "On node %s %s: %s" % (_node_name(ctx), cause, clip(message, 300)), 0.9,
         culprit={"node": _node_name(ctx), "cni_plugin": plugin_name},
         evidence=[ev(event_ref(last, ctx), message)], facts={"node": _node_name(ctx)}, tentative=tentative)

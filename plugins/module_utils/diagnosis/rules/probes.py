@@ -17,7 +17,7 @@ import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.logsig import find_signature
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_dict, as_int, as_str, ev, event_ref, finding, human_duration, probe, probe_window, total_count,
+    clip, as_dict, as_int, as_str, ev, event_ref, finding, human_duration, probe, probe_window, total_count,
 )
 
 # 1.16+: "Container X failed liveness probe, will be restarted"; docker era: "Killing container with id
@@ -51,7 +51,7 @@ def explain_probe(message, probe_spec):
     if "no such host" in low:
         return "the probe host does not resolve"
     text = message.split(":", 1)[1].strip() if ":" in message else message
-    return "the probe failed: %s" % (text[:160] or "no output")
+    return "the probe failed: %s" % (clip(text, 160) or "no output")
 
 
 def _target(probe_spec):
@@ -147,9 +147,11 @@ def _killed(ctx, container):
 
 def _unhealthy_restarts(ctx, container, looping):
     """Liveness failures plus kill-like exits, when the Killing event itself is missing (trimmed lists)."""
+    if container.restarts < 1:
+        return None     # cheap test first: most containers never restarted
     failures = probe_failures(ctx, container, "Liveness")
     term = container.last_terminated or {}
-    if not failures or container.restarts < 1 or total_count(failures) < 3:
+    if not failures or total_count(failures) < 3:
         return None
     code = as_int(term.get("exitCode"))
     if as_str(term.get("reason")) in ("OOMKilled", "StartError", "ContainerCannotRun"):

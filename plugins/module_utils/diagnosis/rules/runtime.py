@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_int, as_str, ev, event_ref, finding, term_detail,
+    clip, as_int, as_str, ev, event_ref, finding, term_detail,
 )
 
 _RECENT_SECONDS = 3600
@@ -93,7 +93,7 @@ def events_only_runtime(ctx):
             phantoms = ctx.event_only_containers()
             name = phantoms[0].name if len(phantoms) == 1 else ""
         text, facts = _explain_runtime(message)
-        text = text or "the runtime could not start it: %s" % message[:300]
+        text = text or "the runtime could not start it: %s" % clip(message, 300)
         create = "failed to reserve container name" in message.lower() or \
             message.lower().startswith("error: container create failed")
         what = "Init container" if init else "Container"
@@ -164,7 +164,7 @@ def run_error(ctx, container, term):
     text, facts = _explain_runtime(message)
     code = as_int(term.get("exitCode")) if term else None
     if text is None:
-        text = explain_exit(code) if code is not None else (message[:200] or "the runtime could not start it")
+        text = explain_exit(code) if code is not None else (clip(message, 200) or "the runtime could not start it")
     root = "The runtime could not start container %s: %s" % (container.name, text)
     facts.update({"role": container.role, "exit_code": code})
     category = "RunContainerError"
@@ -199,7 +199,7 @@ def create_error(ctx, container):
             if text:
                 break
     if text is None:
-        text = message[:200] or "the runtime could not create it"
+        text = clip(message, 200) or "the runtime could not create it"
     facts["role"] = container.role
     root = "The runtime could not create container %s: %s" % (container.name, text)
     return finding("CreateContainerError", "CreateContainerError on container %s: %s" % (container.name, text[:100]),

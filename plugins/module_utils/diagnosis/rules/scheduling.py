@@ -21,6 +21,27 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import
 )
 
 _AVAILABLE_RE = re.compile(r"(\d+)/(\d+) nodes are available:?\s*", re.I)
+# Before 1.14 the FitError listed predicate names with counts in parentheses:
+# "No nodes are available that match all of the following predicates:: Insufficient cpu (2), MatchNodeSelector (3)."
+# and, before 1.7, "pod (x) failed to fit in any node\nfit failure summary on nodes : PodToleratesNodeTaints (1)".
+_OLD_FIT_RE = re.compile(r"(?:match all of the (?:following )?predicates:*|fit failure summary on nodes\s*:)\s*",
+                         re.I)
+_OLD_ITEM_RE = re.compile(r"\s*([^,()]+?)\s*\((\d+)\)")
+# Node conditions surfaced as taints or predicates: the node is unhealthy; no toleration is the fix.
+_NODE_CONDITION = re.compile(r"node\.kubernetes\.io/(?:not-ready|unreachable|memory-pressure|disk-pressure|"
+                             r"pid-pressure|network-unavailable|out-of-disk)|CheckNode(?:Memory|Disk|PID)Pressure|"
+                             r"CheckNodeCondition|NodeUnderMemoryPressure|NodeUnderDiskPressure|NodeNotReady|"
+                             r"NodeOutOfDisk|NodeNetworkUnavailable|node\(s\) were not ready|node\(s\) were out of disk|"
+                             r"node\(s\) had (?:memory|disk|pid) pressure", re.I)
+# Old predicate names -> what they test.
+_PREDICATES = {
+    "podfitshostports": "ports", "podfitsports": "ports", "matchnodeselector": "node_affinity",
+    "hostname": "node_affinity", "matchinterpodaffinity": "pod_affinity", "checkserviceaffinity": "pod_affinity",
+    "podtoleratesnodetaints": "taints", "podtoleratesnodenoexecutetaints": "taints",
+    "novolumezoneconflict": "volume", "nodiskconflict": "volume", "maxebsvolumecount": "volume",
+    "maxgcepdvolumecount": "volume", "maxazurediskvolumecount": "volume", "checkvolumebinding": "volume",
+    "novolumenodeconflict": "volume", "podfitsresources": "resources", "generalpredicates": "other",
+}
 _SPLIT_RE = re.compile(r",\s*(?=\d+\s)")
 _ITEM_RE = re.compile(r"^\s*(\d+)\s+(.*?)\s*\.?\s*$", re.S)
 _INSUFFICIENT_RE = re.compile(r"insufficient\s+([\w./-]+)", re.I)
@@ -39,6 +60,8 @@ KIND_CATEGORY = {
     # host ports and spread constraints (one category per scheduler filter plugin family).
     "pod_affinity": "Unschedulable",
     "taints": "UnschedulableTaints",
+    # Node pressure / not-ready / unreachable arrive as taints: same category, but the node is what to fix.
+    "node_condition": "UnschedulableTaints",
     "cordoned": "Unschedulable",
     "volume": "UnschedulableVolume",
     "ports": "Unschedulable",
@@ -47,12 +70,17 @@ KIND_CATEGORY = {
 }
 # Which reason "would have to change" when several apply: volumes block every node; then the
 # resources the eligible nodes lack; then selectors; taints (control-plane taints are by design) last.
-_KIND_ORDER = ("volume", "resources", "node_affinity", "pod_affinity", "taints", "cordoned", "ports", "spread", "other")
+_KIND_ORDER = ("volume", "resources", "node_affinity", "pod_affinity", "taints", "cordoned", "ports", "spread", "other",
+               "node_condition")
 
 
 def reason_kind(text):
     """Classify one reason text of a FitError."""
     low = text.lower()
+    if _NODE_CONDITION.search(text):
+        return "node_condition"
+    if low.strip() in _PREDICATES:
+        return _PREDICATES[low.strip()]
     if "volume" in low or "persistentvolumeclaim" in low or "pvc" in low or "persistent volume" in low:
         return "volume"
     if "insufficient" in low or "too many pods" in low or "didn't have enough resource" in low:
@@ -81,7 +109,7 @@ def parse_fit_error(message):
     message = as_str(message)
     match = _AVAILABLE_RE.search(message)
     if not match:
-        return None
+        return _parse_old_fit_error(message)
     body = message[match.end():]
     cut = re.search(r"\.?\s*preemption:", body, re.I)
     if cut:
@@ -106,6 +134,22 @@ def parse_fit_error(message):
             entry["taint"] = taint.group(1).strip()
         reasons.append(entry)
     return {"available": int(match.group(1)), "total": int(match.group(2)), "reasons": reasons}
+
+
+def _parse_old_fit_error(message):
+    """The pre-1.14 predicate list (total node count unknown)."""
+    match = _OLD_FIT_RE.search(message)
+    if not match:
+        return None
+    reasons = []
+    for item in _OLD_ITEM_RE.finditer(message[match.end():]):
+        text = item.group(1).strip().lstrip(",").strip()
+        entry = {"count": int(item.group(2)), "text": text, "kind": reason_kind(text)}
+        insufficient = _INSUFFICIENT_RE.search(text)
+        if insufficient:
+            entry["resource"] = insufficient.group(1).rstrip(".,")
+        reasons.append(entry)
+    return {"available": 0, "total": None, "reasons": reasons} if reasons else None
 
 
 def _pick(reasons):
@@ -190,7 +234,8 @@ def check(ctx):
             evidence.append(ev(src, message))
     culprit = {"nodes_total": total, "reason": chosen["text"], "nodes_affected": chosen.get("count")}
     facts = {"reasons": parsed["reasons"], "requests": _requests(ctx)}
-    count_txt = "%s/%s node(s)" % (chosen.get("count"), total) if chosen.get("count") is not None else "nodes"
+    count_txt = ("%s/%s node(s)" % (chosen.get("count"), total) if total is not None else "%s node(s)" % chosen["count"]) \
+        if chosen.get("count") is not None else "nodes"
     if chosen["kind"] == "resources":
         resource = chosen.get("resource") or "resources"
         culprit["resource"] = resource
@@ -204,6 +249,16 @@ def check(ctx):
         node_fact = _allocatable_compare(ctx, resource, wanted)
         if node_fact:
             evidence.append(node_fact)
+    elif chosen["kind"] == "node_condition":
+        taint = chosen.get("taint")
+        culprit["taint"] = taint
+        culprit["node_condition"] = True
+        down = "unreachable" in chosen["text"] or "not-ready" in chosen["text"] or "not ready" in chosen["text"]
+        root = "%s %s: %s; this is node health, not a taint anyone set: %s" % (
+            count_txt, "are down (NotReady/unreachable)" if down else "report a node condition (pressure)",
+            chosen["text"], "bring the node(s) back (kubelet, network, power) or replace them" if down else
+            "free memory/disk/PIDs on them (evictions, image garbage collection) or add nodes")
+        summary = "Pending: %s" % ("nodes down" if down else "node pressure (%s)" % chosen["text"])
     elif chosen["kind"] == "taints":
         taint = chosen.get("taint")
         culprit["taint"] = taint
@@ -230,8 +285,21 @@ def check(ctx):
     else:
         root = "The scheduler found no node: %s (%s)" % (chosen["text"], count_txt)
         summary = "Pending: %s" % chosen["text"]
+    if others:
+        # Every node failed for some reason: the pod fits only where all of them are fixed, so say them all.
+        root += "; the other nodes: %s" % "; ".join(
+            "%s %s" % (o.get("count") if o.get("count") is not None else "", _other_text(o)) for o in others)
     return [finding(category, summary, root, 0.9 if len(parsed["reasons"]) == 1 else 0.8,
                     culprit=culprit, evidence=evidence, facts=facts)]
+
+
+def _other_text(reason):
+    text = reason["text"]
+    if reason["kind"] == "taints" and _SYSTEM_TAINT.search(reason.get("taint") or text):
+        return "%s (control-plane or node-health taint, normally left as is)" % text
+    if reason["kind"] == "node_condition":
+        return "%s (node health)" % text
+    return text
 
 
 def _claim_states(ctx, claims):

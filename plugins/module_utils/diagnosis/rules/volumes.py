@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_dict, as_list, as_str, ev, event_ref, finding, human_duration, total_count,
+    clip, as_dict, as_list, as_str, ev, event_ref, finding, human_duration, total_count,
 )
 
 
@@ -121,14 +121,14 @@ def check(ctx):
     elif "attachvolume" in low:
         culprit["cause"] = "attach_failed"
         root = "Volume %s cannot be attached to node %s: %s" % (
-            volume or "", ctx.spec.get("nodeName"), message.split(" : ", 1)[-1][:240])
+            volume or "", ctx.spec.get("nodeName"), clip(message.split(" : ", 1)[-1], 240))
     elif "timed out waiting" in low or "timeout expired" in low:
         culprit["cause"] = "timeout"
         root = "Volumes %s were not attached/mounted in time (check the CSI driver, the attach of the PV and " \
                "earlier FailedMount/FailedAttachVolume events)" % (volume or "")
     else:
         culprit["cause"] = "mount_failed"
-        root = "Volume %s cannot be mounted: %s" % (volume or "", message.split(" : ", 1)[-1][:240])
+        root = "Volume %s cannot be mounted: %s" % (volume or "", clip(message.split(" : ", 1)[-1], 240))
     evidence = [ev(event_ref(best, ctx), message)]
     for other in events[-3:]:
         if other is not best:

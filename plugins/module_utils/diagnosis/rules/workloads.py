@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration,
+    clip, as_dict, as_int, as_list, as_str, ev, event_ref, finding, human_duration,
 )
 
 _EXCEEDED = re.compile(r"exceeded quota: ([\w.-]+), requested: (.+?), used: (.+?), limited: ([^\s]+)", re.I | re.S)
@@ -135,9 +135,9 @@ def _forbidden(evidence, src, message):
     culprit = {}
     match = _PODSECURITY.search(message)
     if match:
-        culprit = {"policy": "PodSecurity", "level": match.group(1), "violations": match.group(2).strip()[:400]}
+        culprit = {"policy": "PodSecurity", "level": match.group(1), "violations": clip(match.group(2).strip(), 400)}
         root = 'The pod template violates PodSecurity "%s" enforced on namespace %s: %s' % (
-            match.group(1), evidence.namespace, match.group(2).strip()[:300])
+            match.group(1), evidence.namespace, clip(match.group(2).strip(), 300))
     else:
         match = _SA.search(message)
         if match:
@@ -150,11 +150,11 @@ def _forbidden(evidence, src, message):
             limit = _LIMITRANGE.search(message)
             if match:
                 culprit = {"webhook": match.group(1)}
-                root = "Admission webhook %s denied the pod: %s" % (match.group(1), match.group(2).strip()[:300])
+                root = "Admission webhook %s denied the pod: %s" % (match.group(1), clip(match.group(2).strip(), 300))
             elif call:
                 culprit = {"webhook": call.group(1)}
                 root = "Admission webhook %s could not be called, so pod creation fails: %s" % (
-                    call.group(1), _tail(message)[:300])
+                    call.group(1), clip(_tail(message), 300))
             elif limit:
                 culprit = {"limit_range": "%s %s per %s" % (limit.group(1), limit.group(2), limit.group(3)),
                            "allowed": limit.group(4), "requested": limit.group(5)}
@@ -163,10 +163,10 @@ def _forbidden(evidence, src, message):
                     ", the template asks %s" % limit.group(5) if limit.group(5) else "")
             elif _PSP.search(message):
                 culprit = {"policy": "PodSecurityPolicy"}
-                root = "No PodSecurityPolicy allows the pod template: %s" % _tail(message)[:300]
+                root = "No PodSecurityPolicy allows the pod template: %s" % clip(_tail(message), 300)
             elif "forbidden" in message.lower():
-                culprit = {"message": _tail(message)[:300]}
-                root = "Pod creation is forbidden: %s" % _tail(message)[:300]
+                culprit = {"message": clip(_tail(message), 300)}
+                root = "Pod creation is forbidden: %s" % clip(_tail(message), 300)
             else:
                 return None
     return finding("PodCreationForbidden", "%s %s cannot create pods: %s" % (
