@@ -23,11 +23,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, ".collections")]
 
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import Cluster  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (  # noqa: E402
-    Cluster,
     execute,
     rollback_operation,
-    utcnow,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig  # noqa: E402
 from tests.integration.test_remediation_actions import (  # noqa: E402

@@ -182,15 +182,29 @@ aiops:
 """
 
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import cluster_from_module, execute, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
 SUCCESS = ("validated", "applied", "dry_run")
+
+
+def os_account():
+    """The operating-system account running this module (authenticated by the OS), or None."""
+    import pwd
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (KeyError, OSError):
+        return None
 
 
 def argument_spec():
@@ -211,7 +225,15 @@ def main():
     marker = {"kind": "operation", "version": 1}
     if params["validation_window"] < 0 or params["poll_interval"] <= 0:
         module.fail_json(msg="validation_window must be >= 0 and poll_interval > 0", changed=False, aiops=marker)
+    try:
+        policy = safety.merge(safety.load_site_policy())
+    except AiopsError as exc:
+        module.fail_json(msg=str(exc), changed=False, aiops=marker)
+    account = os_account()
     options = {
+        "policy": policy,
+        "requester": account,
+        "os_user": account,
         "state_dir": opstore.state_dir(params["state_dir"]),
         "check_mode": module.check_mode,
         "validation_window": params["validation_window"],

@@ -178,14 +178,13 @@ aiops:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
-    ActionError,
-    cluster_from_module,
-    target_path,
-    utcnow,
-)
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module, target_path
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import PlanError, build_plan, rebind, select_remediation
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
+    PlanError, build_plan, check_target, rebind, select_remediation,
+)
 
 EXECUTABLE = ["delete_pod", "rollout_restart", "rollout_undo", "set_memory_limit", "set_resources", "set_image",
               "scale", "remove_finalizers", "cordon_node"]
@@ -209,15 +208,17 @@ def main():
     marker = {"kind": "plan", "version": 1}
     try:
         proposal = select_remediation(params["diagnosis"], params["remediation"], params["action"])
+        target = check_target(proposal.get("target") or {})
+        site = safety.load_site_policy()
         cluster = cluster_from_module(module)
-        target = proposal.get("target") or {}
         current = cluster.get(target_path(target))
         plan = build_plan(params["diagnosis"], current, utcnow(), remediation=params["remediation"],
-                          action=params["action"], policy=params["policy"])
+                          action=params["action"], policy=params["policy"], site_policy=site)
         result = {"changed": False, "plan": plan, "aiops": marker}
         if params["params_override"]:
-            result["conditional_plan"] = rebind(plan, params["params_override"])
-    except (PlanError, ActionError, AiopsError) as exc:
+            limits = safety.merge(site, params["policy"])["limits"]
+            result["conditional_plan"] = rebind(plan, params["params_override"], limits)
+    except (PlanError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
     module.exit_json(**result)
 

@@ -100,13 +100,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
-    ActionError,
-    cluster_from_module,
-    followup_validation,
-    utcnow,
-)
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import parse_when
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import parse_time, utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import ActionError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import followup_validation
 
 
 def argument_spec():
@@ -130,7 +127,7 @@ def main():
         record = opstore.load(opstore.state_dir(params["state_dir"]), op_id)
     except opstore.OpStoreError as exc:
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
-    applied = parse_when((record.get("operation") or {}).get("applied_at"))
+    applied = parse_time((record.get("operation") or {}).get("applied_at"))
     if applied is None:
         module.fail_json(msg="Operation %s was never applied (status %s): nothing to validate"
                          % (op_id, (record.get("operation") or {}).get("status")), changed=False,

@@ -77,12 +77,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import (
-    ActionError,
-    cluster_from_module,
-    rollback_operation,
-    utcnow,
-)
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import ActionError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import rollback_operation
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
 
 

@@ -126,7 +126,12 @@ def test_check_mode_writes_nothing(kube_api, tmp_path):
     assert writes(kube_api) == []
 
 
-def test_awx_mode_requires_artifacts_and_records_workflow(kube_api, tmp_path):
+def test_awx_mode_claimed_from_extra_vars_changes_nothing(kube_api, tmp_path):
+    """Attack: -e awx_job_id=1 -e awx_workflow_job_id=1 -e aiops_plan=... -e approver=anyone from a shell.
+
+    Extra vars are not proof of an AWX approval node: the executor refuses an AWX approval it cannot
+    verify with the controller API, and no write reaches the cluster.
+    """
     plan = plan_first(kube_api, tmp_path)
     kube_api.clear_requests()
     awx = {"awx_job_id": 41, "awx_workflow_job_id": 77, "approver": "bob", "justification": "approved in AWX",
@@ -134,13 +139,10 @@ def test_awx_mode_requires_artifacts_and_records_workflow(kube_api, tmp_path):
     rc, out = play(kube_api, tmp_path, "remediate_pod", dict(awx, pod="web-new-0", namespace="shop"))
     assert rc != 0 and "aiops_plan artifact is missing" in out
     assert writes(kube_api) == []
-    with Controller(kube_api, duration=30):
-        rc, out = play(kube_api, tmp_path, "remediate_pod", dict(awx, aiops_plan=plan))
-    assert rc == 0, out
-    assert "approve by bob" in out and "job 77" in out
-    records = list((tmp_path / "ops").glob("op-*.json"))
-    record = json.loads(records[0].read_text())
-    assert record["approval"]["mode"] == "awx" and record["approval"]["awx_workflow_job_id"] == "77"
+    rc, out = play(kube_api, tmp_path, "remediate_pod", dict(awx, aiops_plan=plan))
+    assert rc != 0, out
+    assert "extra vars are not proof" in out and "REFUSED" in out
+    assert writes(kube_api) == []
 
 
 def run_in_pty(kube_api, tmp_path, extra, answer, timeout=120):

@@ -1,4 +1,4 @@
-"""Remediation proposals: computed parameters, targets, tiers by the documented table, policy can only raise."""
+"""Remediation proposals: computed parameters, targets, tiers from remediation/policy.py (tests/unit/remediation)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import pytest
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import ACTIONS, RISK_TIERS
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import rollout_undo_info
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import (
-    TIER_TABLE, apply_tier_policy, new_memory_limit, parse_quantity, propose, risk_tier,
-)
+from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import parse_quantity
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import new_memory_limit, propose
 from tests.unit.classify.podbuilder import (
     container, cstatus, deployment_owners, evidence, pod, term,
 )
@@ -33,44 +32,6 @@ def test_new_memory_limit_unknown():
                                          (None, None), (True, None)])
 def test_parse_quantity(text, value):
     assert parse_quantity(text) == value
-
-
-@pytest.mark.parametrize("args, tier", [
-    (("delete_pod", "Pod"), "critical"),                                           # bare pod
-    (("delete_pod", "Pod", True), "trivial"),                                      # failed/evicted bare pod
-    (("delete_pod", "Pod", False, False, False, "Deployment"), "low"),
-    (("delete_pod", "Pod", False, True, False, "StatefulSet"), "critical"),
-    (("delete_pod", "Pod", False, True, False, "ReplicaSet"), "medium"),
-    (("rollout_restart", "Deployment", False, False, False, "Deployment"), "low"),
-    (("rollout_restart", "StatefulSet", False, False, False, "StatefulSet"), "medium"),
-    (("set_memory_limit", "Deployment", False, False, False, "Deployment"), "medium"),
-    (("set_resources", "StatefulSet", False, False, True, "StatefulSet"), "critical"),   # storage
-    (("remove_finalizers", "Pod", False, False, False, "Deployment"), "critical"),
-    (("cordon_node", "Node", False, False, False, None), "critical"),
-    (("set_image", "Pod"), "critical"),
-])
-def test_tier_rules(args, tier):
-    assert risk_tier(*args) == tier
-
-
-def test_tier_table_uses_known_vocabulary():
-    for action, _category, tier in TIER_TABLE:
-        assert action == "any" or action in ACTIONS
-        assert tier in RISK_TIERS
-
-
-@pytest.mark.parametrize("start, rules, expected", [
-    ("trivial", {"prod-*": "medium"}, "medium"),
-    ("critical", {"prod-*": "low"}, "critical"),              # never lowered
-    ("low", [{"namespaces": ["prod-*", "pay"], "min_tier": "medium"}], "medium"),
-    ("low", {"dev-*": "critical"}, "low"),                    # no match
-    ("low", {"prod-*": "bogus"}, "critical"),                 # unknown tier fails safe
-])
-def test_apply_tier_policy(start, rules, expected):
-    proposal = {"action": "delete_pod", "risk_tier": start}
-    result = apply_tier_policy(proposal, "prod-eu", rules)
-    assert result["risk_tier"] == expected
-    assert proposal["risk_tier"] == start                     # input untouched
 
 
 def crashing(last):

@@ -140,9 +140,9 @@ def test_fix_table_uses_known_actions_and_tiers(category):
 
 
 def test_documented_floors_match_the_planner():
-    """The floors this test enforces on the runbooks are the ones the planner enforces on plans."""
-    plan = pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan")
-    expected = dict(plan.ACTION_MIN_TIER, manual="trivial")
+    """The floors this test enforces on the runbooks are the ones the safety policy enforces on plans."""
+    policy = pytest.importorskip("ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy")
+    expected = dict(policy.ACTION_FLOORS, manual="trivial")   # a manual step's tier is what the human changes
     assert ACTION_MIN_TIER == expected
 
 

@@ -1,512 +1,67 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiops.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The only code that writes to a cluster: execute one approved plan, validate it, roll back on failure.
+"""Execute one approved plan: the orchestration around the only writes to a cluster.
 
-Every action is expressed as "the object as it should be" and sent as a JSON merge patch computed
-against the object as read (with its resourceVersion, so a concurrent writer makes the API refuse
-instead of us overwriting it). Merge patches replace lists whole, which is what we want for container
-lists and what every API server (and the test emulator) agrees on. Order of an execution:
+The executor decides, never its input: it re-reads the target, derives the tier from the code floors
+and the trusted policy (remediation/policy.py) on the live object, and judges the approval against
+that tier and SLA, ignoring the plan's own risk_tier/expires_at/sla_seconds. Order:
 
-    gate -> read + drift check -> save pre-state -> dry run (dryRun=All) -> diff -> [check mode stops]
-    -> apply -> validate for a window -> on failure restore the saved object (PUT, retried on conflict)
-    -> verify the restore -> one operation record
+    structure (plan id, names, params) -> read + drift check -> tier from the live object -> gate
+    -> save pre-state -> dry run (dryRun=All) -> diff -> [check mode stops] -> consume the approval
+    (single use, under the store lock) -> apply -> validate for a window -> on failure restore the saved
+    object, but only if nobody changed it since our apply (else status ``conflict``) -> one record
 """
 
 from __future__ import absolute_import, division, print_function
 
 import copy
-import datetime
-import re
 import time
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import canonical_json
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError, InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time, seconds_between
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import tier_rank
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import is_conflict, object_path, target_path
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import NotFound
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import validate as checks
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import (
-    GateRefusal,
-    check_approval,
-    drift_reason,
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import (
+    ActionError, build_change, comparable, is_controller_owned, restored,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import canonical_json, describe_target
-from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import (
+    GateRefusal, check_approval, check_plan_integrity, drift_reason, visible_text,
+)
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import PlanError, check_target, describe_target
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.validate import baseline_restarts, validate_window
 
 __metaclass__ = type
 
-UTC = datetime.timezone.utc
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-REVISION = "deployment.kubernetes.io/revision"
-MERGE_PATCH = "application/merge-patch+json"
-
-# kind -> (apiVersion, plural, namespaced)
-KINDS = {
-    "Pod": ("v1", "pods", True),
-    "Node": ("v1", "nodes", False),
-    "PersistentVolumeClaim": ("v1", "persistentvolumeclaims", True),
-    "PersistentVolume": ("v1", "persistentvolumes", False),
-    "Namespace": ("v1", "namespaces", False),
-    "Service": ("v1", "services", True),
-    "ConfigMap": ("v1", "configmaps", True),
-    "Deployment": ("apps/v1", "deployments", True),
-    "StatefulSet": ("apps/v1", "statefulsets", True),
-    "DaemonSet": ("apps/v1", "daemonsets", True),
-    "ReplicaSet": ("apps/v1", "replicasets", True),
-    "Job": ("batch/v1", "jobs", True),
-    "CronJob": ("batch/v1", "cronjobs", True),
-}
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
-ACTION_KINDS = {
-    "delete_pod": ("Pod",),
-    "rollout_restart": ("Deployment", "StatefulSet", "DaemonSet"),
-    "rollout_undo": ("Deployment",),
-    "set_memory_limit": WORKLOADS,
-    "set_resources": WORKLOADS,
-    "set_image": WORKLOADS,
-    "scale": ("Deployment", "StatefulSet", "ReplicaSet"),
-    "remove_finalizers": tuple(KINDS),
-    "cordon_node": ("Node",),
-}
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_VOLATILE_META = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
-
-
-class ActionError(AiopsError):
-    """The plan cannot be executed against this object (one-line message); nothing was changed."""
-
-
-def http_status(exc):
-    """HTTP status carried by a transport error, whatever its class (None when not an HTTP error)."""
-    for attr in ("status", "status_code", "code", "http_status"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int):
-            return value
-    return None
-
-
-def resource_path(kind, name=None, namespace=None, subresource=None, api_version=None):
-    if kind not in KINDS:
-        raise ActionError("Kind %s is not supported by remediate: use one of %s" % (kind, ", ".join(sorted(KINDS))))
-    default_version, plural, namespaced = KINDS[kind]
-    version = api_version or default_version
-    base = "/api/%s" % version if "/" not in version else "/apis/%s" % version
-    if namespaced:
-        if not namespace:
-            raise ActionError("%s %s needs a namespace" % (kind, name or ""))
-        base += "/namespaces/%s" % namespace
-    path = "%s/%s" % (base, plural)
-    if name:
-        path += "/" + name
-    if subresource:
-        path += "/" + subresource
-    return path
-
-
-def target_path(target, subresource=None):
-    return resource_path(target.get("kind"), target.get("name"), target.get("namespace"), subresource,
-                         target.get("api_version"))
-
-
-class Cluster(object):
-    """Thin verbs over the shared transport (``request_json``); records every call for the audit/RBAC."""
-
-    def __init__(self, transport):
-        self.transport = transport
-        self.calls = []
-
-    def request(self, method, path, query=None, body=None, content_type=None):
-        self.calls.append({"method": method, "path": path, "dry_run": bool(query and query.get("dryRun"))})
-        return self.transport.request_json(method, path, query=query, body=body, content_type=content_type)
-
-    def get(self, path):
-        try:
-            return self.request("GET", path)
-        except NotFound:
-            return None
-        except Exception as exc:  # any transport's HTTP error: 404 is a value here, the rest propagates
-            if http_status(exc) == 404:
-                return None
-            raise
-
-    def list(self, path, labels=None):
-        query = {"labelSelector": ",".join("%s=%s" % item for item in sorted((labels or {}).items()))} \
-            if labels else None
-        items = (self.request("GET", path, query=query) or {}).get("items") or []
-        # Filter again: a selector the server ignored must not widen what we judge.
-        return [item for item in items if checks.matches_labels(item, labels)]
-
-
-# ---------------------------------------------------------------- desired state per action
-
-def merge_patch(current, desired):
-    """RFC 7386 merge patch turning ``current`` into ``desired`` (None = delete key; lists whole)."""
-    patch = {}
-    for key in set(current) | set(desired):
-        if key not in desired:
-            patch[key] = None
-        elif key not in current:
-            patch[key] = copy.deepcopy(desired[key])
-        elif isinstance(current[key], dict) and isinstance(desired[key], dict):
-            sub = merge_patch(current[key], desired[key])
-            if sub:
-                patch[key] = sub
-        elif current[key] != desired[key]:
-            patch[key] = copy.deepcopy(desired[key])
-    return patch
-
-
-def _pod_spec(obj):
-    return obj.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
-
-
-def _container(obj, name, what):
-    containers = _pod_spec(obj).get("containers") or []
-    if not name:
-        if len(containers) == 1:
-            return containers[0]
-        raise ActionError("%s has %d containers: the plan must name one (target.container)" % (what, len(containers)))
-    for container in containers + (_pod_spec(obj).get("initContainers") or []):
-        if container.get("name") == name:
-            return container
-    raise ActionError("%s has no container %s: diagnose again" % (what, name))
-
-
-def _quantity(value, key):
-    if value is None:
-        return None
-    text = str(value)
-    if not _QUANTITY.match(text):
-        raise ActionError("%s %r is not a Kubernetes quantity (e.g. 512Mi, 250m)" % (key, value))
-    return text
-
-
-def _set_resources(container, limits, requests):
-    resources = container.setdefault("resources", {})
-    for section, values in (("limits", limits), ("requests", requests)):
-        for resource, value in (values or {}).items():
-            bucket = resources.setdefault(section, {})
-            if value is None:
-                bucket.pop(resource, None)
-            else:
-                bucket[resource] = _quantity(value, "%s.%s" % (section, resource))
-    # A request above the new limit is invalid: lower it to the limit rather than be refused.
-    for resource, limit in (resources.get("limits") or {}).items():
-        request = (resources.get("requests") or {}).get(resource)
-        if request is not None and _to_number(request) > _to_number(limit):
-            resources["requests"][resource] = limit
-
-
-_UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-          "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
-
-
-def _to_number(quantity):
-    match = re.match(r"^([0-9.]+)([a-zA-Z]*)$", str(quantity))
-    if not match or match.group(2) not in _UNITS:
-        return 0.0
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def _previous_template(cluster, deployment, to_revision):
-    """The pod template of the ReplicaSet to roll back to (kubectl rollout undo semantics)."""
-    meta = deployment.get("metadata") or {}
-    rsets = cluster.list(resource_path("ReplicaSet", namespace=meta.get("namespace")),
-                         checks.selector_labels(deployment))
-    owned = []
-    for rs in rsets:
-        refs = (rs.get("metadata") or {}).get("ownerReferences") or []
-        if any(ref.get("uid") == meta.get("uid") for ref in refs):
-            revision = ((rs.get("metadata") or {}).get("annotations") or {}).get(REVISION)
-            if revision and str(revision).isdigit():
-                owned.append((int(revision), rs))
-    if not owned:
-        raise ActionError("Deployment %s/%s has no ReplicaSet with a revision annotation: nothing to undo to"
-                          % (meta.get("namespace"), meta.get("name")))
-    owned.sort(key=lambda pair: pair[0])
-    current = (meta.get("annotations") or {}).get(REVISION)
-    current = int(current) if current and str(current).isdigit() else owned[-1][0]
-    if to_revision:
-        chosen = [rs for revision, rs in owned if revision == int(to_revision)]
-        if not chosen:
-            raise ActionError("Deployment %s/%s has no revision %s"
-                              % (meta.get("namespace"), meta.get("name"), to_revision))
-        rs = chosen[0]
-    else:
-        older = [rs for revision, rs in owned if revision < current]
-        if not older:
-            raise ActionError("Deployment %s/%s has no revision before %d: nothing to undo to"
-                              % (meta.get("namespace"), meta.get("name"), current))
-        rs = older[-1]
-    template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
-    labels = (template.get("metadata") or {}).get("labels") or {}
-    labels.pop("pod-template-hash", None)
-    return template, (rs.get("metadata") or {}).get("name")
-
-
-def is_controller_owned(obj):
-    return any(ref.get("controller") for ref in ((obj.get("metadata") or {}).get("ownerReferences") or []))
-
-
-def build_change(plan, current, cluster, now):
-    """What to send: {method, path, body, content_type, desired, noop, summary}. Raises ActionError."""
-    action = plan.get("action")
-    target = plan.get("target") or {}
-    params = plan.get("params") or {}
-    what = describe_target(target)
-    if target.get("kind") not in ACTION_KINDS.get(action, ()):
-        raise ActionError("%s cannot be applied to %s: it works on %s" % (
-            action, what, ", ".join(ACTION_KINDS.get(action, ("nothing",)))))
-    path = target_path(target)
-    desired = copy.deepcopy(current)
-    desired.pop("status", None)
-    base = copy.deepcopy(current)
-    base.pop("status", None)
-    meta = current.get("metadata") or {}
-
-    if action == "delete_pod":
-        if not is_controller_owned(current) and plan.get("risk_tier") != "critical":
-            raise ActionError("Pod %s/%s has no controller: deleting it loses it for good; only a critical-tier "
-                              "plan may delete a bare pod" % (target.get("namespace"), target.get("name")))
-        body = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": meta.get("uid")}}
-        if isinstance(params.get("grace_period_seconds"), int):
-            body["gracePeriodSeconds"] = params["grace_period_seconds"]
-        return {"method": "DELETE", "path": path, "body": body, "content_type": None, "desired": None,
-                "noop": False, "summary": "delete %s" % what}
-
-    if action == "scale":
-        replicas = params.get("replicas")
-        if not isinstance(replicas, int) or replicas < 0:
-            raise ActionError("scale of %s needs params.replicas as a whole number >= 0" % what)
-        desired.setdefault("spec", {})["replicas"] = replicas
-        noop = (current.get("spec") or {}).get("replicas", 1) == replicas
-        return {"method": "PATCH", "path": target_path(target, "scale"),
-                "body": {"spec": {"replicas": replicas}}, "content_type": MERGE_PATCH, "desired": desired,
-                "noop": noop, "summary": "scale %s to %d replicas" % (what, replicas)}
-
-    if action == "rollout_restart":
-        template = desired.setdefault("spec", {}).setdefault("template", {})
-        template.setdefault("metadata", {}).setdefault("annotations", {})[RESTARTED_AT] = \
-            now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        summary = "restart %s (pod template annotation %s)" % (what, RESTARTED_AT)
-    elif action == "rollout_undo":
-        template, rs_name = _previous_template(cluster, current, params.get("to_revision"))
-        desired.setdefault("spec", {})["template"] = template
-        summary = "roll %s back to the template of ReplicaSet %s" % (what, rs_name)
-    elif action in ("set_memory_limit", "set_resources", "set_image"):
-        container = _container(desired, target.get("container") or params.get("container"), what)
-        if action == "set_memory_limit":
-            limit = params.get("memory_limit")
-            if not limit:
-                raise ActionError("set_memory_limit of %s needs params.memory_limit" % what)
-            _set_resources(container, {"memory": limit}, None)
-            summary = "set memory limit of container %s in %s to %s" % (container["name"], what, limit)
-        elif action == "set_resources":
-            if not params.get("limits") and not params.get("requests"):
-                raise ActionError("set_resources of %s needs params.limits and/or params.requests" % what)
-            _set_resources(container, params.get("limits"), params.get("requests"))
-            summary = "set resources of container %s in %s" % (container["name"], what)
-        else:
-            image = params.get("image")
-            if not isinstance(image, str) or not image.strip() or " " in image:
-                raise ActionError("set_image of %s needs params.image (a valid image reference)" % what)
-            container["image"] = image
-            summary = "set image of container %s in %s to %s" % (container["name"], what, image)
-    elif action == "remove_finalizers":
-        present = list(meta.get("finalizers") or [])
-        remove = params.get("finalizers")
-        keep = [f for f in present if remove and f not in remove]
-        desired.setdefault("metadata", {})["finalizers"] = keep
-        if not keep:
-            desired["metadata"].pop("finalizers", None)
-        summary = "remove finalizers %s from %s" % (", ".join(f for f in present if f not in keep) or "(none)", what)
-    elif action == "cordon_node":
-        desired.setdefault("spec", {})["unschedulable"] = True
-        summary = "cordon %s (spec.unschedulable=true)" % what
-    else:
-        raise ActionError("Action %s is not executable by remediate" % action)
-
-    patch = merge_patch(base, desired)
-    noop = not patch
-    if not noop:
-        patch.setdefault("metadata", {})["resourceVersion"] = meta.get("resourceVersion")
-    return {"method": "PATCH", "path": path, "body": patch, "content_type": MERGE_PATCH, "desired": desired,
-            "noop": noop, "summary": summary}
-
-
-# ---------------------------------------------------------------- diff, restore, verify
-
-def comparable(obj):
-    """Object without status and server-managed metadata: what a diff and a restore check compare."""
-    if obj is None:
-        return None
-    clean = copy.deepcopy(obj)
-    clean.pop("status", None)
-    meta = clean.get("metadata") or {}
-    for key in _VOLATILE_META:
-        meta.pop(key, None)
-    return clean
-
-
-def restored(saved, current, action):
-    """True when the live object has the saved spec (and finalizers, for remove_finalizers) again."""
-    if current is None:
-        return False
-    if (saved.get("kind") == "Pod") and action == "delete_pod":
-        keep = ("containers", "initContainers", "volumes")
-        return all((saved.get("spec") or {}).get(k) == (current.get("spec") or {}).get(k) for k in keep)
-    if canonical_json(saved.get("spec")) != canonical_json(current.get("spec")):
-        return False
-    if action == "remove_finalizers":
-        return sorted((saved.get("metadata") or {}).get("finalizers") or []) == \
-            sorted((current.get("metadata") or {}).get("finalizers") or [])
-    return True
-
-
-def restore(cluster, saved, action, attempts=5):
-    """Put the saved object back: PUT with the live resourceVersion, re-read and retry on 409.
-
-    A bare pod deleted by delete_pod is re-created from its saved manifest. Returns (ok, detail).
-    """
-    meta = saved.get("metadata") or {}
-    kind = saved.get("kind")
-    path = resource_path(kind, meta.get("name"), meta.get("namespace"), api_version=saved.get("apiVersion"))
-    last = ""
-    for _attempt in range(attempts):
-        current = cluster.get(path)
-        if current is None:
-            if kind == "Pod" and action == "delete_pod":
-                body = comparable(saved)
-                body.get("spec", {}).pop("nodeName", None)
-                body["metadata"].pop("ownerReferences", None)
-                cluster.request("POST", resource_path("Pod", namespace=meta.get("namespace")), body=body)
-                return True, "re-created pod %s/%s from its saved manifest" % (meta.get("namespace"), meta.get("name"))
-            return False, "%s %s no longer exists: nothing to restore onto" % (kind, meta.get("name"))
-        if restored(saved, current, action):
-            return True, "already equal to the saved object"
-        body = copy.deepcopy(saved)
-        body.pop("status", None)
-        body["metadata"].pop("managedFields", None)
-        body["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
-        try:
-            cluster.request("PUT", path, body=body)
-            return True, "restored the saved object"
-        except Exception as exc:  # retried only on conflict; anything else is reported
-            last = _error_text(exc)
-            if http_status(exc) != 409:
-                return False, "restore failed: %s" % last
-    return False, "restore still conflicting after %d attempts: %s" % (attempts, last)
-
-
-def _error_text(exc):
-    text = str(exc).strip().splitlines()
-    return text[0] if text else exc.__class__.__name__
+STATUSES = ("validated", "applied", "dry_run", "refused", "failed", "conflict", "rolled_back", "rollback_failed")
 
 
 def _iso(when):
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return isoformat(when, micro=True)
 
-
-# ---------------------------------------------------------------- validation through the API
-
-def _workload_for(plan):
-    """(kind, name, namespace) whose rollout says whether the fix worked; None for nodes."""
-    target = plan.get("target") or {}
-    if target.get("kind") in WORKLOADS:
-        return target.get("kind"), target.get("name"), target.get("namespace")
-    owner = plan.get("owner") or {}
-    if target.get("kind") == "Pod" and owner.get("kind") in WORKLOADS:
-        return owner.get("kind"), owner.get("name"), target.get("namespace")
-    return None
-
-
-def _pods_of(cluster, workload):
-    meta = workload.get("metadata") or {}
-    labels = checks.selector_labels(workload)
-    if not labels:
-        return []
-    return cluster.list(resource_path("Pod", namespace=meta.get("namespace")), labels)
-
-
-def baseline_restarts(cluster, plan):
-    ref = _workload_for(plan)
-    if not ref:
-        return {}
-    workload = cluster.get(resource_path(ref[0], ref[1], ref[2]))
-    return checks.restart_snapshot(_pods_of(cluster, workload)) if workload else {}
-
-
-def _check_once(cluster, plan, baseline, applied_at):
-    """(ok, fatal, detail) of one look at the target after the change."""
-    action = plan.get("action")
-    target = plan.get("target") or {}
-    what = describe_target(target)
-    if action == "cordon_node":
-        node = cluster.get(target_path(target))
-        ok = bool(node and (node.get("spec") or {}).get("unschedulable"))
-        return ok, False, "%s is %s" % (what, "cordoned" if ok else "still schedulable")
-    if action == "remove_finalizers":
-        obj = cluster.get(target_path(target))
-        ok = obj is None or not (obj.get("metadata") or {}).get("finalizers")
-        return ok, False, "%s %s" % (what, "is gone" if obj is None else (
-            "has no finalizers" if ok else "still has finalizers"))
-    details = []
-    ok = True
-    if action == "delete_pod":
-        pod = cluster.get(target_path(target))
-        gone = pod is None or (pod.get("metadata") or {}).get("uid") != plan.get("target_uid")
-        ok = gone
-        details.append("%s %s" % (what, "is gone" if gone else "still exists"))
-    ref = _workload_for(plan)
-    if ref:
-        workload = cluster.get(resource_path(ref[0], ref[1], ref[2]))
-        if workload is None:
-            return False, True, "%s %s/%s disappeared" % (ref[0], ref[2], ref[1])
-        complete, detail = checks.rollout_status(workload)
-        ok = ok and complete
-        details.append("%s %s/%s %s" % (ref[0], ref[2], ref[1], detail))
-        problems = checks.restart_problems(baseline, _pods_of(cluster, workload), applied_at)
-        if problems:
-            return False, True, "; ".join(problems)
-    return ok, False, "; ".join(details)
-
-
-def validate_window(cluster, plan, baseline, applied_at, window, interval, clock, sleep):
-    """Poll for ``window`` seconds: fail fast on a restart/OOM, else judge the last look.
-
-    Returns {passed, checks: [...], window_seconds, started_at, finished_at}.
-    """
-    started = clock()
-    deadline = time.monotonic() + max(window, 0)
-    seen = []
-    ok, fatal, detail = False, False, ""
-    while True:
-        try:
-            ok, fatal, detail = _check_once(cluster, plan, baseline, applied_at)
-        except Exception as exc:  # an unreadable target during validation is a failed validation
-            ok, fatal, detail = False, False, "could not read the target: %s" % _error_text(exc)
-        if not seen or seen[-1] != detail:
-            seen.append(detail)
-        if fatal or time.monotonic() >= deadline:
-            break
-        sleep(min(interval, max(deadline - time.monotonic(), 0.01)))
-    return {"passed": bool(ok and not fatal), "checks": seen[-5:], "window_seconds": window,
-            "started_at": _iso(started), "finished_at": _iso(clock())}
-
-
-# ---------------------------------------------------------------- one operation end to end
 
 def _empty_rollback():
     return {"attempted": False, "succeeded": None, "started_at": None, "finished_at": None, "reason": None}
 
 
 def new_operation(plan, approval, operation_id, now):
+    plan = plan if isinstance(plan, dict) else {}
     return {
         "operation_id": operation_id,
         "plan_id": plan.get("plan_id"),
         "diagnosis_id": plan.get("diagnosis_id"),
         "action": plan.get("action"),
         "target": plan.get("target"),
-        "risk_tier": plan.get("risk_tier"),
+        "risk_tier": None,
+        "tier_reason": None,
         "approval": approval,
+        "gate": {"verdict": "refused", "reason": None, "approver": None, "mode": None, "decided_at": None,
+                 "plan_shown_at": plan.get("created_at"), "sla_seconds": None, "latency_seconds": None,
+                 "sla_breached": None},
+        "drift": {"checked": False, "drifted": False, "reason": None},
         "status": "refused",
         "summary": "",
         "dry_run": None,
@@ -523,29 +78,89 @@ def new_operation(plan, approval, operation_id, now):
     }
 
 
-def do_rollback(cluster, saved, action, reason, clock, verify_path):
-    """Restore and verify; returns the rollback dict of the contract."""
-    result = {"attempted": True, "succeeded": False, "started_at": _iso(clock()), "finished_at": None,
-              "reason": reason, "detail": None}
-    try:
-        ok, detail = restore(cluster, saved, action)
-        if ok:
-            current = cluster.get(verify_path)
-            ok = restored(saved, current, action)
-            detail += "; verified" if ok else "; verification failed: live spec differs from the saved one"
-    except Exception as exc:  # report, never raise: the caller must still record the operation
-        ok, detail = False, "restore failed: %s" % _error_text(exc)
-    result.update(succeeded=ok, detail=detail, finished_at=_iso(clock()))
-    return result
+def live_tier(plan, current, policy):
+    """(tier, reasons, sla_seconds) derived from the live object and the trusted policy.
+
+    The plan's tier only counts when it is stricter (a rule from extra vars raised it at planning);
+    the plan's SLA only when it is shorter.
+    """
+    target = plan.get("target") or {}
+    pod = safety.pod_facts_from_object(current) if target.get("kind") == "Pod" and current else None
+    derived, reasons = safety.derive_tier(plan.get("action"), target, plan.get("params") or {}, pod, policy)
+    tier = safety.strictest(derived, plan.get("risk_tier")) if plan.get("risk_tier") in safety.RISK_TIERS else derived
+    if tier != derived:
+        reasons.append("kept the plan's stricter tier %s" % tier)
+    sla = safety.sla_seconds(tier, policy)
+    claimed = plan.get("sla_seconds")
+    if isinstance(claimed, int) and not isinstance(claimed, bool) and 0 <= claimed < sla:
+        sla = claimed
+    return tier, reasons, sla
+
+
+def authenticate(approval, tier, options, plan_id):
+    """The approver identity for this approval's mode, or GateRefusal. Fails closed on every mode."""
+    mode = (approval or {}).get("mode") or "pre_approved"
+    requester = options.get("requester")
+    if mode == "trivial":
+        if tier != "trivial":
+            raise GateRefusal("Plan %s is %s tier on the live object: it needs an approval, not the trivial path"
+                              % (plan_id, tier))
+        return "policy"
+    if mode == "awx":
+        verify = options.get("awx_verifier")
+        if verify is None:
+            raise GateRefusal("Plan %s claims an AWX approval, but this run cannot verify one with the controller "
+                              "API (no AWX credential in the environment): extra vars are not proof. Nothing was "
+                              "changed." % plan_id)
+        approver = verify(approval, plan_id)
+    elif mode == "signed":
+        verify = options.get("signature_verifier")
+        if verify is None:
+            raise GateRefusal("Plan %s has a signed approval but no allowed_signers file is configured "
+                              "(AIOPS_K8S_ALLOWED_SIGNERS): nothing was changed" % plan_id)
+        approver = verify(approval, plan_id, tier)
+    elif mode == "interactive":
+        approver = options.get("os_user")
+        if not visible_text(approver):
+            raise GateRefusal("Interactive approval of plan %s: the operating-system account of the approver is "
+                              "unknown; refusing rather than recording an anonymous approval" % plan_id)
+    else:
+        limit = (options.get("policy") or {}).get("unsigned_max_tier") or options.get("unsigned_max_tier") or "critical"
+        if tier_rank(tier) > tier_rank(limit):
+            raise GateRefusal("Plan %s is %s tier: an unsigned pre-approval is accepted only up to %s; sign it "
+                              "(ssh-keygen -Y sign) or approve it in AWX" % (plan_id, tier, limit))
+        approver = approval.get("approver").strip()
+    four_eyes = options.get("four_eyes_tiers", ("critical",))
+    if tier in four_eyes and requester and approver == requester:
+        raise GateRefusal("Plan %s is %s tier: the approver (%s) must be another person than the requester (four eyes)"
+                          % (plan_id, tier, approver))
+    return approver
+
+
+def _gate_record(operation, plan, approval, verdict, reason, approver, mode, sla, now):
+    shown = parse_time(plan.get("created_at")) if isinstance(plan, dict) else None
+    decided = parse_time((approval or {}).get("decided_at")) if approval else None
+    if verdict != "refused" and mode == "trivial":
+        decided = decided or now
+    latency = seconds_between(shown, decided) if shown and decided else None
+    operation["gate"] = {
+        "verdict": verdict, "reason": reason, "approver": approver, "mode": mode,
+        "decided_at": isoformat(decided) if decided else None,
+        "plan_shown_at": isoformat(shown) if shown else None,
+        "sla_seconds": sla, "latency_seconds": latency,
+        "sla_breached": (latency > sla) if latency is not None and sla is not None else None,
+    }
 
 
 def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     """Run one plan. Returns (changed, operation, diff). ``operation['status']`` tells the outcome.
 
-    options: state_dir, check_mode, validation_window, poll_interval, rollback_on_failure.
+    options: state_dir, check_mode, validation_window, poll_interval, rollback_on_failure, policy (the
+    merged trusted policy), requester / os_user (OS account), awx_verifier, signature_verifier.
     """
     now = clock()
     store = options.get("state_dir")
+    policy = options.get("policy") or safety.merge()
     operation = new_operation(plan, approval, opstore.new_operation_id(now), now)
 
     def finish(status, error=None):
@@ -555,26 +170,47 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
         operation["requests"] = list(cluster.calls)
         return operation
 
+    def refuse(reason, sla=None):
+        _gate_record(operation, plan, approval, "refused", reason, None, (approval or {}).get("mode")
+                     if isinstance(approval, dict) else None, sla, now)
+        return False, finish("refused", reason), None
+
     try:
-        approved = check_approval(plan, approval, now)
-    except GateRefusal as exc:
-        return False, finish("refused", str(exc)), None
-    operation["plan_id"] = approved["plan_id"]
-    what = describe_target(approved.get("target") or {})
-    path = target_path(approved["target"])
+        check_plan_integrity(plan)
+        check_target(plan.get("target"))
+        safety.check_params(plan.get("action"), plan.get("params") or {})
+    except (GateRefusal, PlanError, InvalidInput) as exc:
+        return refuse(str(exc))
+    what = describe_target(plan["target"])
+    path = target_path(plan["target"])
     try:
         current = cluster.get(path)
-    except Exception as exc:
-        return False, finish("failed", "Cannot read %s: %s" % (what, _error_text(exc))), None
+    except AiopsError as exc:
+        return False, finish("failed", "Cannot read %s: %s" % (what, exc)), None
+    tier, reasons, sla = live_tier(plan, current, policy)
+    operation["risk_tier"], operation["tier_reason"] = tier, "; ".join(reasons)
+    try:
+        approved = check_approval(plan, approval, now, tier, sla, policy.get("limits"))
+        mode = "trivial" if tier == "trivial" and not (approval or {}).get("decision") else \
+            (approval.get("mode") or "pre_approved")
+        approver = authenticate(approval if mode != "trivial" else {"mode": "trivial"}, tier, options,
+                                plan["plan_id"])
+    except GateRefusal as exc:
+        return refuse(str(exc), sla)
+    _gate_record(operation, plan, approval, "not_required" if mode == "trivial" else "approved",
+                 "trivial tier: %s" % "; ".join(reasons) if mode == "trivial" else None, approver, mode, sla, now)
+    operation["plan_id"] = approved["plan_id"]
     if current is None and approved["action"] == "delete_pod":
+        operation["drift"] = {"checked": True, "drifted": False, "reason": "already gone"}
         operation["validation"] = {"passed": True, "checks": ["%s is already gone" % what], "window_seconds": 0}
         return False, finish("validated"), None
     reason = drift_reason(approved, current)
+    operation["drift"] = {"checked": True, "drifted": bool(reason), "reason": reason}
     if reason:
         return False, finish("refused", reason), None
     try:
-        change = build_change(approved, current, cluster, now)
-    except ActionError as exc:
+        change = build_change(approved, current, cluster, now, tier)
+    except (ActionError, InvalidInput) as exc:
         return False, finish("failed", str(exc)), None
     operation["summary"] = change["summary"]
     before = comparable(current)
@@ -590,7 +226,7 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     if not options.get("check_mode"):
         try:
             baseline = baseline_restarts(cluster, approved)
-        except Exception:  # a missing baseline only makes the restart check stricter (all restarts count)
+        except AiopsError:  # a missing baseline only makes the restart check stricter (all restarts count)
             baseline = {}
         record["baseline_restarts"] = baseline
         try:
@@ -600,12 +236,11 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
         operation["pre_state_digest"] = record["pre_state_digest"]
 
     try:
-        response = cluster.request(change["method"], change["path"], query={"dryRun": "All"},
-                                   body=change["body"], content_type=change["content_type"])
-    except Exception as exc:
-        operation["dry_run"] = {"accepted": False, "message": _error_text(exc)}
-        return False, finish("failed", "Server-side dry run of %s refused: %s; nothing changed"
-                             % (change["summary"], _error_text(exc))), None
+        response = cluster.write(change, dry_run=True)
+    except AiopsError as exc:
+        operation["dry_run"] = {"accepted": False, "message": str(exc)}
+        return False, finish("conflict" if is_conflict(exc) else "failed",
+                             "Server-side dry run of %s refused: %s; nothing changed" % (change["summary"], exc)), None
     operation["dry_run"] = {"accepted": True, "method": change["method"], "path": change["path"],
                             "kind": (response or {}).get("kind")}
     if change["method"] == "DELETE":
@@ -619,48 +254,146 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     if options.get("check_mode"):
         return False, finish("dry_run"), diff
 
+    if mode != "trivial":
+        try:
+            opstore.consume_approval(store, approval, approved["plan_id"], operation["operation_id"], _iso(clock()))
+        except opstore.OpStoreError as exc:
+            operation["gate"].update(verdict="refused", reason=str(exc))
+            _save_quietly(store, record, operation)
+            return False, finish("refused", str(exc)), diff
     try:
-        cluster.request(change["method"], change["path"], body=change["body"], content_type=change["content_type"])
-    except Exception as exc:
-        error = "Applying %s failed: %s" % (change["summary"], _error_text(exc))
+        applied = cluster.write(change)
+    except AiopsError as exc:
+        error = "Applying %s failed: %s" % (change["summary"], exc)
+        if is_conflict(exc) or getattr(exc, "status", None) == 422:
+            _save_quietly(store, record, operation)
+            return False, finish("conflict", error + "; the object changed since it was read: nothing was changed"), diff
         operation["rollback"] = _rollback_after_error(cluster, current, change, approved, error, clock, path)
         status = "rolled_back" if operation["rollback"]["succeeded"] else "rollback_failed"
         _save_quietly(store, record, operation)
         return bool(operation["rollback"].get("changed")), finish(status, error), diff
     operation["applied_at"] = _iso(clock())
     operation["status"] = "applied"
+    applied_state = applied if isinstance(applied, dict) and applied.get("kind") == current.get("kind") else None
 
     applied_at = clock()
     operation["validation"] = validate_window(cluster, approved, baseline, applied_at,
                                               options.get("validation_window", 60),
                                               options.get("poll_interval", 2), clock, sleep)
+    checks = "; ".join(operation["validation"]["checks"])
     if operation["validation"]["passed"]:
         finish("validated")
     elif not options.get("rollback_on_failure", True):
-        finish("failed", "Validation of %s failed: %s" % (what, "; ".join(operation["validation"]["checks"])))
+        finish("failed", "Validation of %s failed: %s" % (what, checks))
     elif approved["action"] == "delete_pod" and is_controller_owned(current):
-        operation["rollback"] = {"attempted": False, "succeeded": None, "started_at": None, "finished_at": None,
-                                 "reason": "the deleted pod belongs to a controller, which replaces it; "
-                                           "nothing to restore"}
-        finish("failed", "Validation of %s failed: %s" % (what, "; ".join(operation["validation"]["checks"])))
+        operation["rollback"] = dict(_empty_rollback(),
+                                     reason="the deleted pod belongs to a controller, which replaces it; nothing to restore")
+        finish("failed", "Validation of %s failed: %s" % (what, checks))
     else:
-        reason = "validation failed: %s" % "; ".join(operation["validation"]["checks"])
-        operation["rollback"] = do_rollback(cluster, current, approved["action"], reason, clock, path)
-        succeeded = operation["rollback"]["succeeded"]
-        outcome = "rolled back" if succeeded else "ROLLBACK FAILED: " + operation["rollback"]["detail"]
-        finish("rolled_back" if succeeded else "rollback_failed",
-               "Validation of %s failed; %s" % (what, outcome))
+        operation["rollback"] = guarded_rollback(cluster, current, applied_state, approved["action"],
+                                                 "validation failed: %s" % checks, clock, path)
+        outcome = operation["rollback"]
+        if outcome.get("conflict"):
+            finish("conflict", "Validation of %s failed, and %s; not rolled back" % (what, outcome["detail"]))
+        elif outcome["succeeded"]:
+            finish("rolled_back", "Validation of %s failed; rolled back" % what)
+        else:
+            finish("rollback_failed", "Validation of %s failed; ROLLBACK FAILED: %s" % (what, outcome["detail"]))
+    record["applied_state"] = applied_state
     _save_quietly(store, record, operation)
     return True, operation, diff
+
+
+def changed_since(applied, live):
+    """None when ``live`` is still what our write produced, else what differs (and who wrote it, if known)."""
+    if applied is None:
+        return None
+    if live is None:
+        return "it was deleted"
+    old, new = applied.get("metadata") or {}, live.get("metadata") or {}
+    if old.get("uid") != new.get("uid"):
+        return "it was re-created (uid %s -> %s)" % (old.get("uid"), new.get("uid"))
+    differs = []
+    if isinstance(old.get("generation"), int) and old.get("generation") != new.get("generation"):
+        differs.append("generation %s -> %s" % (old.get("generation"), new.get("generation")))
+    elif canonical_json(applied.get("spec")) != canonical_json(live.get("spec")):
+        differs.append("spec changed")
+    if sorted(old.get("finalizers") or []) != sorted(new.get("finalizers") or []):
+        differs.append("finalizers changed")
+    if not differs:
+        return None
+    managers = [m for m in new.get("managedFields") or [] if isinstance(m, dict) and m.get("operation") == "Update"]
+    last = max(managers, key=lambda m: m.get("time") or "") if managers else None
+    who = " by %s at %s" % (last.get("manager"), last.get("time")) if last else ""
+    return "someone changed it after our apply%s (%s, resourceVersion %s -> %s)" % (
+        who, ", ".join(differs), old.get("resourceVersion"), new.get("resourceVersion"))
+
+
+def restore(cluster, saved, action, applied=None, attempts=5):
+    """Put the saved object back (PUT carrying the resourceVersion we judged); retried on 409.
+
+    Returns (ok, detail, conflict). Each attempt first checks the object is unchanged since our apply:
+    a change by someone else is never overwritten (conflict=True).
+    """
+    meta = saved.get("metadata") or {}
+    kind = saved.get("kind")
+    path = object_path(saved)
+    last = ""
+    for _attempt in range(attempts):
+        current = cluster.get(path)
+        if current is None:
+            if kind == "Pod" and action == "delete_pod":
+                body = comparable(saved)
+                body.get("spec", {}).pop("nodeName", None)
+                body["metadata"].pop("ownerReferences", None)
+                cluster.request("POST", object_path(dict(saved, metadata={"namespace": meta.get("namespace")})),
+                                body=body)
+                return True, "re-created pod %s/%s from its saved manifest" % (meta.get("namespace"), meta.get("name")), \
+                    False
+            return False, "%s %s no longer exists: nothing to restore onto" % (kind, meta.get("name")), False
+        if restored(saved, current, action):
+            return True, "already equal to the saved object", False
+        moved = changed_since(applied, current)
+        if moved:
+            return False, moved, True
+        body = copy.deepcopy(saved)
+        body.pop("status", None)
+        body["metadata"].pop("managedFields", None)
+        body["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+        try:
+            cluster.request("PUT", path, body=body)
+            return True, "restored the saved object", False
+        except AiopsError as exc:  # retried only on conflict; anything else is reported
+            last = str(exc)
+            if not is_conflict(exc):
+                return False, "restore failed: %s" % last, False
+    return False, "restore still conflicting after %d attempts: %s" % (attempts, last), False
+
+
+def guarded_rollback(cluster, saved, applied, action, reason, clock, verify_path):
+    """Restore and verify, only if the object is unchanged since our apply; returns the rollback dict."""
+    result = {"attempted": True, "succeeded": False, "started_at": _iso(clock()), "finished_at": None,
+              "reason": reason, "detail": None, "conflict": False}
+    try:
+        ok, detail, conflict = restore(cluster, saved, action, applied)
+        if ok:
+            ok = restored(saved, cluster.get(verify_path), action)
+            detail += "; verified" if ok else "; verification failed: live spec differs from the saved one"
+        result["conflict"] = conflict
+    except AiopsError as exc:  # report, never raise: the caller must still record the operation
+        ok, detail = False, "restore failed: %s" % exc
+    result.update(succeeded=ok, detail=detail, finished_at=_iso(clock()))
+    return result
 
 
 def _rollback_after_error(cluster, saved, change, plan, error, clock, path):
     """After a failed write: restore only if our change (partly) landed; never overwrite someone else's."""
     try:
         live = cluster.get(path)
-    except Exception as exc:
-        return {"attempted": True, "succeeded": False, "started_at": _iso(clock()), "finished_at": _iso(clock()),
-                "reason": error, "detail": "cannot re-read the target: %s" % _error_text(exc)}
+    except AiopsError as exc:
+        stamp = _iso(clock())
+        return {"attempted": True, "succeeded": False, "started_at": stamp, "finished_at": stamp,
+                "reason": error, "detail": "cannot re-read the target: %s" % exc}
     if live is not None and restored(saved, live, plan["action"]) and \
             (live.get("metadata") or {}).get("uid") == (saved.get("metadata") or {}).get("uid"):
         stamp = _iso(clock())
@@ -672,7 +405,7 @@ def _rollback_after_error(cluster, saved, change, plan, error, clock, path):
         stamp = _iso(clock())
         return {"attempted": True, "succeeded": False, "started_at": stamp, "finished_at": stamp, "reason": error,
                 "detail": "the target was changed by someone else meanwhile; not overwriting it: inspect it"}
-    result = do_rollback(cluster, saved, plan["action"], error, clock, path)
+    result = guarded_rollback(cluster, saved, None, plan["action"], error, clock, path)
     result["changed"] = True
     return result
 
@@ -685,24 +418,37 @@ def _save_quietly(store, record, operation):
         operation.setdefault("warnings", []).append(str(exc))
 
 
-def cluster_from_module(module):
-    """A Cluster over the shared transport built from the module's kubernetes.core auth options."""
-    from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
-    return Cluster(k8s_transport.transport_from_module(module))
-
-
-def utcnow():
-    return datetime.datetime.now(UTC)
+def check_record(record):
+    """Refuse an operation record whose pre-state is not the object its plan targeted."""
+    plan = record.get("plan") or {}
+    saved = record.get("pre_state") or {}
+    target = plan.get("target") or {}
+    meta = saved.get("metadata") or {}
+    try:
+        check_target(target, "Operation %s" % record.get("operation_id"))
+    except PlanError as exc:
+        raise ActionError(str(exc))
+    if (saved.get("kind"), meta.get("name"), meta.get("namespace") or None) != \
+            (target.get("kind"), target.get("name"), target.get("namespace") or None):
+        raise ActionError("Operation record %s restores %s %s/%s but its plan targeted %s: refusing a record that "
+                          "does not match its plan" % (record.get("operation_id"), saved.get("kind"),
+                                                       meta.get("namespace"), meta.get("name"), describe_target(target)))
+    if meta.get("uid") and plan.get("target_uid") and meta.get("uid") != plan.get("target_uid"):
+        raise ActionError("Operation record %s holds another object than its plan (uid differs)" % record.get(
+            "operation_id"))
 
 
 def rollback_operation(cluster, record, clock, check_mode=False):
-    """Restore the pre-change object of a recorded operation. Returns (changed, rollback dict)."""
+    """Restore the pre-change object of a recorded operation. Returns (changed, rollback dict).
+
+    Like the automatic rollback it never overwrites a later change: if the object changed after the
+    recorded apply (another release, another operator), the result is a conflict, not a restore.
+    """
+    check_record(record)
     saved = record["pre_state"]
     plan = record.get("plan") or {}
     action = plan.get("action")
-    meta = saved.get("metadata") or {}
-    path = resource_path(saved.get("kind"), meta.get("name"), meta.get("namespace"),
-                         api_version=saved.get("apiVersion"))
+    path = object_path(saved)
     started = clock()
     reason = "rollback of %s requested" % record.get("operation_id")
     current = cluster.get(path)
@@ -714,6 +460,11 @@ def rollback_operation(cluster, record, clock, check_mode=False):
         return False, {"attempted": False, "succeeded": False, "started_at": _iso(started),
                        "finished_at": _iso(clock()), "reason": reason,
                        "detail": "the deleted pod belonged to a controller, which replaces it; nothing to restore"}
+    applied = record.get("applied_state") or _expected_after(record)
+    moved = changed_since(applied, current) if current is not None and applied is not None else None
+    if moved:
+        return False, {"attempted": False, "succeeded": False, "conflict": True, "started_at": _iso(started),
+                       "finished_at": _iso(clock()), "reason": reason, "detail": moved}
     if check_mode:
         if current is None:
             detail = "would re-create the object"
@@ -726,20 +477,30 @@ def rollback_operation(cluster, record, clock, check_mode=False):
             detail = "dry run: the API accepted the restore"
         return False, {"attempted": False, "succeeded": None, "started_at": _iso(started),
                        "finished_at": _iso(clock()), "reason": reason, "detail": detail}
-    result = do_rollback(cluster, saved, action, reason, clock, path)
-    finished = datetime.datetime.fromisoformat(result["finished_at"].replace("Z", "+00:00"))
-    result["duration_seconds"] = round((finished - started).total_seconds(), 3)
+    result = guarded_rollback(cluster, saved, applied, action, reason, clock, path)
+    result["duration_seconds"] = round(seconds_between(started, parse_time(result["finished_at"])) or 0.0, 3)
     return True, result
+
+
+def _expected_after(record):
+    """The object as our change left it: the diff's 'after' with the saved identity (None if unknown)."""
+    after = ((record.get("operation") or {}).get("diff") or {}).get("after")
+    if not isinstance(after, dict):
+        return None
+    saved_meta = (record.get("pre_state") or {}).get("metadata") or {}
+    result = copy.deepcopy(after)
+    result.setdefault("metadata", {})["uid"] = saved_meta.get("uid")
+    return result
 
 
 def followup_validation(cluster, record, window, interval, clock, sleep=time.sleep):
     """Re-run the validation of a recorded operation now (the 5-minute and 1-hour checks)."""
+    check_record(record)
     plan = record.get("plan") or {}
     operation = record.get("operation") or {}
-    applied = operation.get("applied_at")
-    applied_at = datetime.datetime.fromisoformat(applied.replace("Z", "+00:00")) if applied else None
-    if operation.get("status") in ("rolled_back", "rollback_failed"):
-        # The change was undone: judge the restored object, not the fix.
+    applied_at = parse_time(operation.get("applied_at"))
+    if operation.get("status") in ("rolled_back", "rollback_failed", "conflict"):
+        # The change was undone (or is in doubt): judge the restored object, not the fix.
         return {"passed": False, "checks": ["operation %s was %s; nothing to validate"
                                             % (record.get("operation_id"), operation.get("status"))],
                 "window_seconds": 0}

@@ -3,15 +3,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The approval gate: is this decision a valid approval of exactly this plan, now?
 
-Pure (callers pass ``now`` and the target as read). Fails closed: anything not positively an approval
-of this plan's id by a named person with a reason, inside the plan's time window, is a refusal with a
-one-line reason that says what to do.
+Pure (callers pass ``now``, the tier and SLA the executor derived, and the target as read). Fails
+closed: anything not positively an approval of this plan's id by a named person with a reason, inside
+the window of the tier's SLA, is a refusal with a one-line reason that says what to do. The plan's own
+``risk_tier``, ``expires_at`` and ``sla_seconds`` are never trusted: the caller passes what the policy
+says, and without it the strictest reading is used.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import datetime
+import unicodedata
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
     PlanError,
     compute_plan_id,
@@ -24,7 +29,6 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 
 __metaclass__ = type
 
-UTC = datetime.timezone.utc
 DECISIONS = ("approve", "reject", "conditional")
 MODES = ("interactive", "pre_approved", "awx", "trivial")
 # Clock skew tolerated between the approver's machine and this one.
@@ -35,33 +39,33 @@ class GateRefusal(AiopsError):
     """The plan may not be executed; str() is the one-line reason."""
 
 
-def parse_when(value):
-    """Aware datetime from an ISO 8601 string or datetime; None when missing or unparseable."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace(" ", "T", 1)
-    if text.endswith("Z") or text.endswith("z"):
-        text = text[:-1] + "+00:00"
-    if "." in text:
-        # Python 3.8-3.10 fromisoformat accepts exactly 3 or 6 fraction digits.
-        head, _dot, rest = text.partition(".")
-        digits = ""
-        for char in rest:
-            if not char.isdigit():
-                break
-            digits += char
-        text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits):]
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def visible_text(value):
+    """``value`` without whitespace, control and format characters (zero-width spaces, bidi marks...)."""
+    if not isinstance(value, str):
+        return ""
+    return "".join(ch for ch in value if not ch.isspace() and unicodedata.category(ch)[0] not in ("C", "Z"))
 
 
 def _blank(value):
-    return not isinstance(value, str) or not value.strip()
+    return not visible_text(value)
+
+
+def require_text(value, field, plan_id, what):
+    """The trimmed text of an approval field, or a refusal naming the field."""
+    if _blank(value):
+        raise GateRefusal("Approval for plan %s: %s is blank (empty, whitespace or invisible characters): %s"
+                          % (plan_id, field, what))
+    return value.strip()
+
+
+def trusted_terms(plan, tier=None, sla_seconds=None):
+    """(tier, sla_seconds) the gate judges by: the caller's derivation, else the policy from the plan's action."""
+    if tier is None:
+        derived, _reasons = safety.derive_tier(plan.get("action"), plan.get("target") or {}, plan.get("params"))
+        tier = safety.strictest(derived, plan.get("risk_tier"))
+    if sla_seconds is None:
+        sla_seconds = safety.sla_seconds(tier)
+    return tier, sla_seconds
 
 
 def check_plan_integrity(plan):
@@ -74,14 +78,15 @@ def check_plan_integrity(plan):
                           % (plan.get("plan_id"), expected))
 
 
-def check_approval(plan, approval, now):
+def check_approval(plan, approval, now, tier=None, sla_seconds=None, limits=None):
     """Return the plan that is approved (the re-bound one for a conditional approval) or raise GateRefusal.
 
+    ``tier``/``sla_seconds`` are what the executor derived from the live target and the trusted policy.
     trivial plans pass without an approval, but an explicit reject still stops them.
     """
     check_plan_integrity(plan)
     plan_id = plan["plan_id"]
-    tier = plan.get("risk_tier")
+    tier, sla_seconds = trusted_terms(plan, tier, sla_seconds)
     approval = approval or {}
     if not isinstance(approval, dict):
         raise GateRefusal("Approval for plan %s must be a mapping" % plan_id)
@@ -96,13 +101,12 @@ def check_approval(plan, approval, now):
         raise GateRefusal("Approval decision %r for plan %s is not one of %s"
                           % (decision, plan_id, ", ".join(DECISIONS)))
     if decision == "reject":
-        raise GateRefusal("Plan %s was rejected by %s: %s" % (plan_id, approval.get("approver") or "unknown",
-                                                              approval.get("justification") or "no reason given"))
-    if _blank(approval.get("approver")):
-        raise GateRefusal("Approval for plan %s names no approver: an approval needs a named person" % plan_id)
-    if _blank(approval.get("justification")):
-        raise GateRefusal("Approval for plan %s by %s has no justification: say why the change is approved"
-                          % (plan_id, approval["approver"].strip()))
+        raise GateRefusal("Plan %s was rejected by %s: %s" % (
+            plan_id, approval.get("approver") if not _blank(approval.get("approver")) else "an unnamed approver",
+            approval.get("justification") if not _blank(approval.get("justification")) else "no reason given"))
+    approver = require_text(approval.get("approver"), "approver", plan_id, "an approval needs a named person")
+    require_text(approval.get("justification"), "justification", plan_id,
+                 "say why the change is approved (e.g. the ticket)")
     mode = approval.get("mode")
     if mode is not None and mode not in MODES:
         raise GateRefusal("Approval mode %r for plan %s is not one of %s" % (mode, plan_id, ", ".join(MODES)))
@@ -114,7 +118,7 @@ def check_approval(plan, approval, now):
             raise GateRefusal("Conditional approval of plan %s carries neither params_override nor window"
                               % plan_id)
         try:
-            approved = rebind(plan, override)
+            approved = rebind(plan, override, limits)
         except PlanError as exc:
             raise GateRefusal(str(exc))
     typed = normalise_plan_id(approval.get("plan_id"))
@@ -125,18 +129,21 @@ def check_approval(plan, approval, now):
         raise GateRefusal("Approval is for plan %s, not plan %s: an approval is bound to one exact plan; "
                           "review and approve plan %s" % (typed or "(none)", approved["plan_id"],
                                                           approved["plan_id"]))
-    check_expiry(plan, approval, now)
+    del approver
+    check_expiry(plan, approval, now, tier, sla_seconds)
     check_window(approval, now, plan_id)
     return approved
 
 
-def check_expiry(plan, approval, now):
-    """Decided before the plan expired, and the plan has not expired yet."""
+def check_expiry(plan, approval, now, tier=None, sla_seconds=None):
+    """Decided before the plan expired, and the plan has not expired yet (expiry = created_at + trusted SLA)."""
     plan_id = plan["plan_id"]
-    expires = parse_when(plan.get("expires_at"))
-    if expires is None:
-        raise GateRefusal("Plan %s has no valid expires_at: plan again" % plan_id)
-    decided = parse_when(approval.get("decided_at"))
+    tier, sla = trusted_terms(plan, tier, sla_seconds)
+    created = parse_time(plan.get("created_at"))
+    if created is None:
+        raise GateRefusal("Plan %s has no valid created_at: plan again" % plan_id)
+    expires = created + datetime.timedelta(seconds=sla)
+    decided = parse_time(approval.get("decided_at"))
     if decided is None:
         raise GateRefusal("Approval for plan %s has no valid decided_at timestamp" % plan_id)
     if decided > now + datetime.timedelta(seconds=CLOCK_SKEW_SECONDS):
@@ -146,12 +153,11 @@ def check_expiry(plan, approval, now):
                           % (plan_id, _short(decided), _short(expires)))
     if now > expires:
         raise GateRefusal("Plan %s expired at %s (%s tier SLA): diagnose and plan again"
-                          % (plan_id, _short(expires), plan.get("risk_tier")))
-    sla = plan.get("sla_seconds")
-    if isinstance(sla, int) and decided < now - datetime.timedelta(seconds=sla + CLOCK_SKEW_SECONDS):
+                          % (plan_id, _short(expires), tier))
+    if decided < now - datetime.timedelta(seconds=sla + CLOCK_SKEW_SECONDS):
         # An approval lives as long as its tier's SLA, even if the plan was re-made since.
         raise GateRefusal("Approval for plan %s given at %s is older than the %s tier SLA (%ds): approve again"
-                          % (plan_id, _short(decided), plan.get("risk_tier"), sla))
+                          % (plan_id, _short(decided), tier, sla))
 
 
 def check_window(approval, now, plan_id):
@@ -161,8 +167,8 @@ def check_window(approval, now, plan_id):
         return
     if not isinstance(window, dict):
         raise GateRefusal("Approval window for plan %s must be a mapping with start and end" % plan_id)
-    start = parse_when(window.get("start"))
-    end = parse_when(window.get("end"))
+    start = parse_time(window.get("start"))
+    end = parse_time(window.get("end"))
     if start is None or end is None or end <= start:
         raise GateRefusal("Approval window for plan %s needs valid start and end timestamps" % plan_id)
     if now < start or now > end:
@@ -194,4 +200,4 @@ def drift_reason(plan, current):
 
 
 def _short(when):
-    return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return isoformat(when)

@@ -6,15 +6,21 @@
 Written before anything changes, atomically (temp file + rename, mode 0600 in a 0700 directory), so a
 crash mid-change still leaves what rollback needs. Files may hold plain env values of a workload,
 hence the modes; results only carry the path and a digest, never the object.
+
+The store also keeps the ledger of used approvals (``approvals.jsonl``): an approval is consumed once,
+under the store's lock, before the change is applied; using it again is refused.
 """
 
 from __future__ import absolute_import, division, print_function
 
-import hashlib
+import contextlib
+import fcntl
 import json
 import os
 import re
 import tempfile
+
+from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import sha256_hex
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 __metaclass__ = type
@@ -22,10 +28,16 @@ __metaclass__ = type
 ENV_STATE_DIR = "AIOPS_K8S_STATE_DIR"
 DEFAULT_STATE_DIR = "~/.local/state/aiops-k8s/operations"
 OPERATION_ID_RE = re.compile(r"^op-\d{14}-[0-9a-f]{6}$")
+LEDGER = "approvals.jsonl"
+LOCK = ".lock"
 
 
 class OpStoreError(AiopsError):
     """The store cannot be read or written (one-line message naming the file)."""
+
+
+class ApprovalReplayed(OpStoreError):
+    """This approval was already used by another operation."""
 
 
 def state_dir(explicit=None, environ=None):
@@ -43,8 +55,65 @@ def new_operation_id(now, random_hex=None):
 
 def digest(obj):
     """sha256 of the canonical JSON of an object (what pre_state_digest reports)."""
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex(obj)
+
+
+@contextlib.contextmanager
+def locked(directory):
+    """The store's exclusive lock (a flock on <store>/.lock), so two runs never interleave ledger updates."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        handle = os.open(os.path.join(directory, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise OpStoreError("Cannot lock the operation store %s: %s" % (directory, exc.strerror or exc))
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+def approval_key(approval, plan_id):
+    """What identifies one approval: the plan it approves, who, when, and its nonce (signature) if any."""
+    approval = approval or {}
+    return sha256_hex({"plan_id": plan_id, "approver": approval.get("approver"),
+                       "decided_at": approval.get("decided_at"), "nonce": approval.get("nonce") or
+                       approval.get("signature") or approval.get("awx_workflow_job_id")})
+
+
+def consume_approval(directory, approval, plan_id, operation_id, used_at):
+    """Record an approval as used, or raise ApprovalReplayed if it already was (under the store lock)."""
+    key = approval_key(approval, plan_id)
+    path = os.path.join(directory, LEDGER)
+    with locked(directory):
+        try:
+            with open(path) as stream:
+                for line in stream:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    if entry.get("key") == key:
+                        raise ApprovalReplayed(
+                            "Approval of plan %s by %s (decided %s) was already used by operation %s at %s: an "
+                            "approval is valid once; approve again" % (
+                                plan_id, (approval or {}).get("approver"), (approval or {}).get("decided_at"),
+                                entry.get("operation_id"), entry.get("used_at")))
+        except (IOError, OSError) as exc:
+            if getattr(exc, "errno", None) != 2:
+                raise OpStoreError("Cannot read the approval ledger %s: %s" % (path, exc))
+        entry = {"key": key, "plan_id": plan_id, "approver": (approval or {}).get("approver"),
+                 "decided_at": (approval or {}).get("decided_at"), "operation_id": operation_id, "used_at": used_at}
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(handle, "a") as stream:
+                stream.write(json.dumps(entry, sort_keys=True) + "\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+        except (IOError, OSError) as exc:
+            raise OpStoreError("Cannot write the approval ledger %s: %s" % (path, exc))
+    return key
 
 
 def record_path(directory, operation_id):

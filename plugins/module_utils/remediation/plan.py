@@ -3,70 +3,50 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Remediation plans: one proposal bound to the target's state at planning time.
 
-Pure: no I/O, no clock (callers pass ``now``), no client. A plan's id is derived from what would be
-changed (diagnosis, action, target, params, tier and the target's identity/generation/spec digest), not
-from the time, so planning twice against an unchanged target gives the same id and a pre-approval made
-from the first plan still matches; any change to the target or to the params gives a new id.
+Pure: no I/O, no clock (callers pass ``now``), no client. A plan's id is derived from everything that
+changes what runs (diagnosis, action, target, params, tier, owner and the target's identity, generation
+and spec digest), not from the time, so planning twice against an unchanged target gives the same id
+and a pre-approval made from the first plan still matches; any change gives a new id. The id is 26
+symbols (about 128 bits): finding a second plan with the same id is not feasible. The tier and SLA come
+from remediation/policy.py; the executor derives them again and never trusts the plan's copy.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import copy
 import datetime
-import fnmatch
 import hashlib
-import json
 
-from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import (
-    ACTIONS,
-    RISK_TIERS,
-    TIER_SLA_SECONDS,
-    max_tier,
-    tier_rank,
-)
-from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import canonical_json, sha256_hex
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError, InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import KINDS, check_container_name, check_name
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import ACTIONS, RISK_TIERS
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 
 __metaclass__ = type
 
-UTC = datetime.timezone.utc
-
 # 31 symbols: digits and capitals without 0/O, 1/I/L, so an id read aloud or off a screen is typed right.
 PLAN_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-PLAN_ID_LENGTH = 8
-
-# Floors that hold whatever a proposal says: the documented tier of each action (docs/remediation.md).
-ACTION_MIN_TIER = {
-    "delete_pod": "trivial",
-    "rollout_restart": "low",
-    "rollout_undo": "medium",
-    "set_memory_limit": "medium",
-    "set_resources": "medium",
-    "set_image": "medium",
-    "scale": "medium",
-    "remove_finalizers": "critical",
-    "cordon_node": "critical",
-}
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+PLAN_ID_LENGTH = 26
+# The first symbols are what people say and type at a prompt; the executor still binds the full id.
+PLAN_ID_PREFIX = 8
+# What a plan keeps of its diagnosis (records read MTTD and the category from it; no evidence text).
+DIAGNOSIS_FIELDS = ("kind", "namespace", "name", "uid", "owner", "node", "category", "severity", "summary",
+                    "root_cause", "diagnosis_id", "observed_at", "failure_started_at", "container", "runbook")
 
 
 class PlanError(AiopsError, ValueError):
     """The diagnosis, the chosen remediation or the policy cannot make a plan (one-line message)."""
 
 
-def canonical_json(value):
-    """Stable JSON text used for hashing (sorted keys, no whitespace)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def spec_digest(obj):
     """sha256 of an object's spec (Nodes/Pods have no useful generation; their spec is what we bind)."""
-    spec = (obj or {}).get("spec")
-    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()
+    return sha256_hex((obj or {}).get("spec"))
 
 
 def short_id(text):
-    """8 symbols of PLAN_ID_ALPHABET taken from the sha256 of ``text`` (about 40 bits)."""
+    """PLAN_ID_LENGTH symbols of PLAN_ID_ALPHABET taken from the sha256 of ``text`` (about 128 bits)."""
     number = int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16)
     chars = []
     base = len(PLAN_ID_ALPHABET)
@@ -77,14 +57,10 @@ def short_id(text):
 
 
 def normalise_plan_id(text):
-    """How a typed plan id is compared: surrounding blanks ignored, case-insensitive."""
+    """How a typed plan id is compared: blanks and dashes ignored (ids may be read in groups), any case."""
     if not isinstance(text, str):
         return ""
-    return text.strip().upper()
-
-
-def _iso(when):
-    return when.astimezone(UTC).replace(microsecond=0).isoformat()
+    return "".join(text.split()).replace("-", "").upper()
 
 
 def _valid_tier(tier, what):
@@ -114,62 +90,26 @@ def select_remediation(diagnosis, remediation=None, action=None):
     return proposals[index]
 
 
-def validate_policy(policy):
-    """Return a normalised policy or raise PlanError naming the bad rule.
-
-    Policy: {rules: [{namespace_glob, min_tier, action (optional), kind (optional), reason (optional)}],
-    tier_sla_seconds: {tier: seconds} (optional overrides of the default SLAs)}.
-    """
-    policy = policy or {}
-    if not isinstance(policy, dict):
-        raise PlanError("Policy must be a mapping with a 'rules' list")
-    rules = []
-    for number, rule in enumerate(policy.get("rules") or []):
-        if not isinstance(rule, dict) or not rule.get("min_tier"):
-            raise PlanError("Policy rule %d must be a mapping with min_tier (and namespace_glob, action or kind)"
-                            % number)
-        _valid_tier(rule.get("min_tier"), "Policy rule %d" % number)
-        rules.append(dict(rule))
-    slas = dict(TIER_SLA_SECONDS)
-    for tier, seconds in (policy.get("tier_sla_seconds") or {}).items():
-        _valid_tier(tier, "Policy tier_sla_seconds")
-        if not isinstance(seconds, int) or seconds < 0:
-            raise PlanError("Policy tier_sla_seconds.%s must be a whole number of seconds >= 0" % tier)
-        slas[tier] = seconds
-    return {"rules": rules, "tier_sla_seconds": slas}
+def check_target(target, what="Plan"):
+    """A target whose kind is known and whose names are valid (the ``../../kube-system/...`` attack)."""
+    if not isinstance(target, dict) or target.get("kind") not in KINDS:
+        raise PlanError("%s target kind %r is not supported" % (what, (target or {}).get("kind")))
+    try:
+        check_name("%s target name" % what, target.get("name"), target["kind"])
+        if KINDS[target["kind"]][2]:
+            check_name("%s target namespace" % what, target.get("namespace"), "Namespace")
+        elif target.get("namespace"):
+            raise InvalidInput("%s target %s %s is cluster-scoped: it has no namespace" % (
+                what, target["kind"], target.get("name")))
+        if target.get("container") is not None:
+            check_container_name("%s target container" % what, target["container"])
+    except InvalidInput as exc:
+        raise PlanError(str(exc))
+    return target
 
 
-def _rule_matches(rule, action, target):
-    if rule.get("namespace_glob") is not None and not fnmatch.fnmatchcase(
-            target.get("namespace") or "", rule["namespace_glob"]):
-        return False
-    if rule.get("action") and rule["action"] != action:
-        return False
-    if rule.get("kind") and rule["kind"] != target.get("kind"):
-        return False
-    return True
-
-
-def effective_tier(proposal_tier, action, target, owner, policy):
-    """(tier, reason): the proposal's tier raised -- never lowered -- by action floors and policy rules."""
-    tier = _valid_tier(proposal_tier or "critical", "Remediation %s" % action)
-    reasons = ["proposal tier %s" % tier]
-    floor = ACTION_MIN_TIER.get(action, "critical")
-    if action == "delete_pod" and not owner:
-        floor = "critical"   # a bare pod is gone for good once deleted
-    if action == "rollout_restart" and target.get("kind") == "StatefulSet":
-        floor = "medium"     # ordered restarts of stateful replicas
-    if tier_rank(floor) > tier_rank(tier):
-        tier = floor
-        reasons.append("raised to %s: %s%s" % (floor, action, " of a bare pod" if (
-            action == "delete_pod" and not owner) else ""))
-    for rule in policy["rules"]:
-        if _rule_matches(rule, action, target) and tier_rank(rule["min_tier"]) > tier_rank(tier):
-            tier = max_tier(tier, rule["min_tier"])
-            what = rule.get("reason") or ", ".join("%s %s" % (key, rule[key]) for key in (
-                "namespace_glob", "action", "kind") if rule.get(key))
-            reasons.append("raised to %s by policy (%s)" % (tier, what))
-    return tier, "; ".join(reasons)
+def compact_diagnosis(diagnosis):
+    return {key: copy.deepcopy(diagnosis.get(key)) for key in DIAGNOSIS_FIELDS if key in diagnosis}
 
 
 def plan_content(plan):
@@ -183,6 +123,10 @@ def plan_content(plan):
         "target_uid": plan.get("target_uid"),
         "target_generation": plan.get("target_generation"),
         "target_spec_digest": plan.get("target_spec_digest"),
+        "namespace": plan.get("namespace"),
+        "owner": plan.get("owner"),
+        "pod": plan.get("pod"),
+        "reversible": plan.get("reversible"),
     }
 
 
@@ -190,12 +134,13 @@ def compute_plan_id(plan):
     return short_id(canonical_json(plan_content(plan)))
 
 
-def build_plan(diagnosis, target_object, now, remediation=None, action=None, policy=None):
+def build_plan(diagnosis, target_object, now, remediation=None, action=None, policy=None, site_policy=None):
     """Bind a chosen remediation to the target as read now.
 
     diagnosis      a diagnosis dict (docs/design/contracts.md)
     target_object  the target as the API returned it at planning time (raw JSON); None if it is gone
     now            aware datetime; created_at, and expires_at = now + SLA of the tier
+    policy         extra rules (they can only raise); site_policy the trusted site policy
     """
     if not isinstance(diagnosis, dict) or not diagnosis:
         raise PlanError("diagnosis must be one diagnosis returned by aiops.k8s.pod_diagnose")
@@ -210,11 +155,22 @@ def build_plan(diagnosis, target_object, now, remediation=None, action=None, pol
     target = dict(proposal.get("target") or {})
     if not target.get("kind") or not target.get("name"):
         raise PlanError("Remediation %s has no target kind/name" % chosen)
+    check_target(target)
+    params = copy.deepcopy(proposal.get("params") or {})
+    try:
+        safety.check_params(chosen, params, "Remediation %s" % chosen)
+        effective = safety.merge(site_policy, policy)
+    except InvalidInput as exc:
+        raise PlanError(str(exc))
     if target_object is None:
         raise PlanError("%s %s not found: diagnose again" % (target.get("kind"), _ref(target)))
-    normalised = validate_policy(policy)
     owner = diagnosis.get("owner")
-    tier, reason = effective_tier(proposal.get("risk_tier"), chosen, target, owner, normalised)
+    proposed = _valid_tier(proposal.get("risk_tier") or "critical", "Remediation %s" % chosen)
+    pod = safety.pod_facts_from_object(target_object) if target.get("kind") == "Pod" else None
+    derived, reasons = safety.derive_tier(chosen, target, params, pod, effective)
+    tier = safety.strictest(proposed, derived)
+    reason = "; ".join(["proposal tier %s" % proposed] + reasons)
+    sla = safety.sla_seconds(tier, effective)
     meta = target_object.get("metadata") or {}
     generation = meta.get("generation")
     plan = {
@@ -222,37 +178,40 @@ def build_plan(diagnosis, target_object, now, remediation=None, action=None, pol
         "diagnosis_id": diagnosis.get("diagnosis_id") or "",
         "action": chosen,
         "target": target,
-        "params": copy.deepcopy(proposal.get("params") or {}),
+        "params": params,
         "risk_tier": tier,
         "tier_reason": reason,
         "target_resource_version": meta.get("resourceVersion") or "",
         "target_generation": generation if isinstance(generation, int) else None,
         "target_uid": meta.get("uid") or "",
         "target_spec_digest": spec_digest(target_object),
-        "created_at": _iso(now),
-        "expires_at": _iso(now + datetime.timedelta(seconds=normalised["tier_sla_seconds"][tier])),
-        "sla_seconds": normalised["tier_sla_seconds"][tier],
+        "created_at": isoformat(now),
+        "expires_at": isoformat(now + datetime.timedelta(seconds=sla)),
+        "sla_seconds": sla,
         "namespace": diagnosis.get("namespace") or target.get("namespace") or "",
         "pod": diagnosis.get("name") if (diagnosis.get("kind") or "Pod") == "Pod" else None,
         "owner": owner,
         "description": proposal.get("description") or "",
         "rollback": proposal.get("rollback") or "",
         "reversible": bool(proposal.get("reversible", True)),
+        "diagnosis": compact_diagnosis(diagnosis),
     }
     plan["plan_id"] = compute_plan_id(plan)
     return plan
 
 
-def rebind(plan, params_override):
+def rebind(plan, params_override, limits=None):
     """The plan a conditional approval really approves: same plan, params overridden, new id.
 
-    Only params can be overridden; the action, target and bound state stay, so an approval can never
-    widen what a plan touches.
+    Only the params an approver may change (policy.OVERRIDABLE, within the policy limits) can be
+    overridden; the action, target and bound state stay, so an approval can never widen what a plan touches.
     """
     if not params_override:
         return plan
-    if not isinstance(params_override, dict):
-        raise PlanError("params_override must be a mapping of plan params")
+    try:
+        safety.check_override(plan.get("action"), plan.get("params") or {}, params_override, limits)
+    except InvalidInput as exc:
+        raise PlanError(str(exc))
     changed = copy.deepcopy(plan)
     params = dict(changed.get("params") or {})
     params.update(params_override)

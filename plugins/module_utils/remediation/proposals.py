@@ -5,70 +5,25 @@
 
 Proposals never guess: an image is only changed to one the owner chain shows was used before, a
 memory limit is computed from the old limit and the observed usage, and anything else becomes a
-`manual` proposal whose steps say exactly what a human must do. The tier rules are the table
-below (documented in docs/classifier.md); `apply_tier_policy` may only raise a tier.
+`manual` proposal whose steps (remediation/steps.py) say exactly what a human must do. Tiers come from
+remediation/policy.py, the same rule the plan and the executor apply. Computed from the diagnosis alone
+(its container, facts and subject), so a saved diagnosis gives the same proposals.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import api_version
-from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import HEALTHY, RISK_TIERS, max_tier, tier_rank
-
-# (action, situation, tier). The first row that matches wins; see risk_tier().
-TIER_TABLE = (
-    ("any", "target is a bare Pod (nothing recreates it), except deleting an already failed pod", "critical"),
-    ("any", "changes a StatefulSet's storage (volumeClaimTemplates, PVCs)", "critical"),
-    ("remove_finalizers", "any target", "critical"),
-    ("cordon_node", "any node", "critical"),
-    ("delete_pod", "force delete of a StatefulSet pod on a lost node (two writers risk)", "critical"),
-    ("delete_pod", "force delete of another controller's pod on a lost node", "medium"),
-    ("delete_pod", "evicted or failed (completed) pod", "trivial"),
-    ("delete_pod", "running or pending pod owned by a controller (it is recreated)", "low"),
-    ("rollout_restart", "Deployment or DaemonSet", "low"),
-    ("rollout_restart", "StatefulSet (ordered, one pod at a time)", "medium"),
-    ("rollout_undo", "any workload", "medium"),
-    ("set_memory_limit", "any workload", "medium"),
-    ("set_resources", "any workload", "medium"),
-    ("set_image", "any workload", "medium"),
-    ("scale", "any workload", "medium"),
-    ("manual", "a human performs the steps; the tier is what the steps change", "medium"),
+from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import format_memory, parse_quantity
+from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import HEALTHY
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import derive_tier
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.steps import (
+    crash_steps, image_manual_title, image_steps, schedule_steps, volume_steps,
 )
 
-_UNITS = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5, "Ei": 1024 ** 6,
-          "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4, "P": 1000 ** 5, "E": 1000 ** 6,
-          "m": 0.001, "": 1}
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?\s*$")
 _MI = 1024 ** 2
 _GI = 1024 ** 3
-
-
-def parse_quantity(value):
-    """Bytes (float) of a Kubernetes quantity like 256Mi, 1G, 1.5Gi, 134217728; None when unparseable."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    match = _QUANTITY.match(value)
-    if not match:
-        return None
-    try:
-        return float(match.group(1)) * _UNITS[match.group(2) or ""]
-    except (ValueError, OverflowError):
-        return None
-
-
-def format_memory(num_bytes):
-    """Bytes to the binary unit people write: whole Gi when exact, else Mi."""
-    num_bytes = int(num_bytes)
-    if num_bytes % _GI == 0:
-        return "%dGi" % (num_bytes // _GI)
-    return "%dMi" % int(math.ceil(num_bytes / float(_MI)))
 
 
 def new_memory_limit(old_limit, observed=None, factor=1.5):
@@ -90,54 +45,6 @@ def new_memory_limit(old_limit, observed=None, factor=1.5):
     return format_memory(int(math.ceil(wanted / step)) * step)
 
 
-def risk_tier(action, target_kind, failed_pod=False, force=False, storage=False, owner_kind=None):
-    """Tier of an action by TIER_TABLE."""
-    if target_kind == "Pod" and not owner_kind and not (action == "delete_pod" and failed_pod) and action != "manual":
-        return "critical"
-    if storage or action in ("remove_finalizers", "cordon_node"):
-        return "critical"
-    if action == "delete_pod":
-        if force:
-            return "critical" if owner_kind == "StatefulSet" else "medium"
-        return "trivial" if failed_pod else "low"
-    if action == "rollout_restart":
-        return "medium" if target_kind == "StatefulSet" else "low"
-    return "medium"
-
-
-def apply_tier_policy(proposal, namespace, rules):
-    """Raise (never lower) a proposal's tier by namespace policy.
-
-    rules: a dict {namespace_glob: min_tier} or a list of {"namespaces": glob or [globs], "min_tier": tier}.
-    Returns a new proposal dict; unknown tiers in rules are treated as critical (fail safe).
-    """
-    result = dict(proposal or {})
-    tier = result.get("risk_tier") if result.get("risk_tier") in RISK_TIERS else "critical"
-    items = []
-    if isinstance(rules, dict):
-        items = list(rules.items())
-    elif isinstance(rules, (list, tuple)):
-        for rule in rules:
-            if not isinstance(rule, dict):
-                continue
-            patterns = rule.get("namespaces", rule.get("namespace", "*"))
-            if isinstance(patterns, str):
-                patterns = [patterns]
-            for pattern in patterns or []:
-                items.append((pattern, rule.get("min_tier", rule.get("tier"))))
-    reasons = []
-    for pattern, minimum in items:
-        if isinstance(pattern, str) and fnmatch.fnmatchcase(namespace or "", pattern):
-            raised = max_tier(tier, minimum if minimum in RISK_TIERS else "critical")
-            if tier_rank(raised) > tier_rank(tier):
-                reasons.append("namespace %s matches %s: at least %s" % (namespace, pattern, raised))
-            tier = raised
-    result["risk_tier"] = tier
-    if reasons:
-        result["tier_policy"] = reasons
-    return result
-
-
 # --- targets -------------------------------------------------------------------------------------
 
 def _subject(diagnosis):
@@ -147,6 +54,14 @@ def _subject(diagnosis):
 
 def _owners(diagnosis):
     return [o for o in (_subject(diagnosis).get("owners") or []) if isinstance(o, dict)]
+
+
+def _pod_facts(diagnosis):
+    """What the tier rules need about the diagnosed pod, from the diagnosis' subject."""
+    pod = _subject(diagnosis).get("pod") or {}
+    owners = _owners(diagnosis)
+    return {"phase": pod.get("phase"), "reason": pod.get("reason"), "static": bool(pod.get("static")),
+            "owner_kind": owners[0].get("kind") if owners else None}
 
 
 def workload_target(diagnosis, container=None):
@@ -178,14 +93,14 @@ def _proposal(action, target, params, tier, description, reversible, rollback, m
             "manual_steps": manual_steps or []}
 
 
-def _manual(target, description, steps, tier="medium"):
-    return _proposal("manual", target, {}, tier, description, True, "undo the manual change", steps)
+def _manual(target, description, steps):
+    return _proposal("manual", target, {}, None, description, True, "undo the manual change", steps)
 
 
 def _undo(ns, undo):
     target = {"api_version": "apps/v1", "kind": undo["kind"], "namespace": ns, "name": undo["name"]}
     return _proposal("rollout_undo", target, {"from_revision": undo["revision"]},
-                     risk_tier("rollout_undo", undo["kind"], owner_kind=undo["kind"]),
+                     None,
                      "Roll %s %s/%s back from revision %s to the previous revision (the failure started with it)"
                      % (undo["kind"], ns, undo["name"], undo["revision"]), True,
                      "kubectl rollout undo %s/%s -n %s again (returns to revision %s)" % (
@@ -201,7 +116,12 @@ def propose(diagnosis):
     if not isinstance(diagnosis, dict) or diagnosis.get("category") in (None, HEALTHY):
         return []
     try:
-        return _propose(diagnosis["category"], diagnosis, diagnosis)
+        out = _propose(diagnosis["category"], diagnosis, diagnosis)
+        facts = _pod_facts(diagnosis)
+        for proposal in out:
+            # The one tier rule (remediation/policy.py): the same function the plan and the executor use.
+            proposal["risk_tier"] = derive_tier(proposal["action"], proposal["target"], proposal["params"], facts)[0]
+        return out
     except Exception:  # pylint: disable=broad-except
         # A proposal must never cost the diagnosis; an odd object yields no proposal.
         return []
@@ -231,7 +151,7 @@ def _propose(category, result, diagnosis):
         if new and limit:
             out.append(_proposal(
                 "set_memory_limit", target, {"memory_limit": new, "previous_memory_limit": limit},
-                risk_tier("set_memory_limit", target["kind"], owner_kind=owner_kind),
+                None,
                 "Raise the memory limit of container %s in %s %s/%s from %s to %s" % (
                     container, target["kind"], ns, target["name"], limit, new),
                 True, "restore the saved %s spec (previous limit %s)" % (target["kind"], limit)))
@@ -248,7 +168,7 @@ def _propose(category, result, diagnosis):
         add_undo()
     elif category == "Evicted":
         out.append(_proposal("delete_pod", pod_target(ns, name), {},
-                             risk_tier("delete_pod", "Pod", failed_pod=True, owner_kind=owner_kind),
+                             None,
                              "Delete the evicted pod %s/%s (its controller already replaced it)" % (ns, name)
                              if owner_kind else "Delete the evicted pod %s/%s" % (ns, name),
                              False, "not needed: the pod is already dead; its status is kept in the record"))
@@ -258,7 +178,7 @@ def _propose(category, result, diagnosis):
             out.append(_proposal(
                 "set_resources", target_c, {"requests": {"memory": new},
                                             "previous_requests": {"memory": culprit.get("request")}},
-                risk_tier("set_resources", target_c["kind"], owner_kind=owner_kind),
+                None,
                 "Raise the memory request of container %s in %s %s/%s from %s to %s (observed %s)" % (
                     culprit.get("container"), target_c["kind"], ns, target_c["name"], culprit.get("request"),
                     new, culprit.get("usage")),
@@ -266,7 +186,7 @@ def _propose(category, result, diagnosis):
     elif category == "DeadlineExceeded":
         if is_pod_diag:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
-                                 risk_tier("delete_pod", "Pod", failed_pod=True, owner_kind=owner_kind),
+                                 None,
                                  "Delete the failed pod %s/%s" % (ns, name), False,
                                  "not needed: the pod already failed"))
         out.append(_manual(target, "Raise activeDeadlineSeconds or make the work finish sooner", [
@@ -277,25 +197,25 @@ def _propose(category, result, diagnosis):
         finalizers = facts.get("finalizers") or []
         pod = pod_target(ns, name)
         if finalizers:
-            out.append(_proposal("remove_finalizers", pod, {"finalizers": finalizers}, "critical",
+            out.append(_proposal("remove_finalizers", pod, {"finalizers": finalizers}, None,
                                  "Remove finalizer(s) %s from pod %s/%s so the deletion completes" % (
                                      ", ".join(finalizers), ns, name),
                                  False, "cannot be undone: the pod is deleted once its finalizers are gone; "
                                         "the controller that owns the finalizer must clean up by hand"))
         else:
-            out.append(_proposal("delete_pod", pod, {"force": True, "grace_period_seconds": 0}, "critical",
+            out.append(_proposal("delete_pod", pod, {"force": True, "grace_period_seconds": 0}, None,
                                  "Force-delete pod %s/%s (the kubelet never confirmed the stop)" % (ns, name),
                                  False, "cannot be undone; its controller creates a replacement"))
     elif category == "NodeLost":
         node = culprit.get("node")
         if node:
             out.append(_proposal("cordon_node", {"api_version": "v1", "kind": "Node", "namespace": None,
-                                                 "name": node}, {}, "critical",
+                                                 "name": node}, {}, None,
                                  "Cordon node %s so nothing new is scheduled on it" % node, True,
                                  "kubectl uncordon %s" % node))
         if owner_kind:
             out.append(_proposal("delete_pod", pod_target(ns, name), {"force": True, "grace_period_seconds": 0},
-                                 risk_tier("delete_pod", "Pod", force=True, owner_kind=owner_kind),
+                                 None,
                                  "Force-delete pod %s/%s stuck on lost node %s so %s %s recreates it elsewhere" % (
                                      ns, name, node, owner_kind, owners[-1].get("name")),
                                  False, "cannot be undone; the %s creates a replacement pod" % owner_kind))
@@ -305,13 +225,13 @@ def _propose(category, result, diagnosis):
         prev = (_subject(diagnosis).get("previous_images") or {}).get(container) if container else None
         if prev:
             out.append(_proposal("set_image", target, {"image": prev, "previous_image": image},
-                                 risk_tier("set_image", target["kind"], owner_kind=owner_kind),
+                                 None,
                                  "Set container %s of %s %s/%s back to image %s (last applied) from %s" % (
                                      container, target["kind"], ns, target["name"], prev, image),
                                  True, "set the image back to %s" % image))
         add_undo()
-        steps = _image_steps(cause, image, container, tref, ns, culprit)
-        out.append(_manual(target, _image_manual_title(cause, image), steps, tier="medium"))
+        steps = image_steps(cause, image, container, tref, ns, culprit)
+        out.append(_manual(target, image_manual_title(cause, image), steps))
     elif category == "CreateContainerConfigError":
         missing = facts.get("missing") or culprit
         kind, obj = missing.get("kind"), missing.get("name")
@@ -339,11 +259,11 @@ def _propose(category, result, diagnosis):
                       "InitContainerFailure"):
         if category == "CreateContainerError" and facts.get("conflict") and owner_kind:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
-                                 risk_tier("delete_pod", "Pod", owner_kind=owner_kind),
+                                 None,
                                  "Delete pod %s/%s so the stale container name is released" % (ns, name),
                                  False, "cannot be undone; the controller recreates the pod"))
         add_undo()
-        out.append(_manual(target, "Fix what makes container %s fail" % container, _crash_steps(
+        out.append(_manual(target, "Fix what makes container %s fail" % container, crash_steps(
             category, result, name, ns, container, tref)))
     elif category in ("LivenessProbeFailure", "ReadinessProbeFailure", "StartupProbeFailure"):
         add_undo()
@@ -358,16 +278,16 @@ def _propose(category, result, diagnosis):
     elif category.startswith("Unschedulable"):
         if facts.get("failed_pod"):
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
-                                 risk_tier("delete_pod", "Pod", failed_pod=True, owner_kind=owner_kind),
+                                 None,
                                  "Delete the failed pod %s/%s rejected by its node" % (ns, name), False,
                                  "not needed: the pod already failed"))
-        out.append(_manual(target, "Make the pod schedulable", _schedule_steps(category, culprit, name, ns, tref)))
+        out.append(_manual(target, "Make the pod schedulable", schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
-        out.append(_manual(target, "Fix the volume %s" % culprit.get("volume"), _volume_steps(culprit, name, ns)))
+        out.append(_manual(target, "Fix the volume %s" % culprit.get("volume"), volume_steps(culprit, name, ns)))
     elif category == "SandboxCreationFailure":
         if owner_kind:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
-                                 risk_tier("delete_pod", "Pod", owner_kind=owner_kind),
+                                 None,
                                  "Delete pod %s/%s so it is recreated (maybe on a healthy node)" % (ns, name),
                                  False, "cannot be undone; the controller recreates the pod"))
         out.append(_manual(target, "Repair the CNI/runtime on node %s" % culprit.get("node"), [
@@ -399,97 +319,3 @@ def _propose(category, result, diagnosis):
                 target["kind"], ns, target["name"]))
         out.append(_manual(target, "Make the pod template admissible", steps))
     return out
-
-
-def _image_manual_title(cause, image):
-    return {"not_found": "Use an image tag that exists (%s does not)" % image,
-            "invalid_name": "Fix the image reference %s" % image,
-            "unauthorized": "Give the pod credentials for the registry of %s" % image,
-            "rate_limited": "Authenticate pulls or use a mirror for %s" % image,
-            "tls": "Make the nodes trust the registry certificate for %s" % image,
-            "network": "Restore network/DNS access from the nodes to the registry of %s" % image,
-            "registry_unavailable": "Wait for or fail over the registry of %s" % image,
-            "never_pull": "Pre-load %s on the node or change imagePullPolicy" % image,
-            }.get(cause, "Fix the pull of image %s" % image)
-
-
-def _image_steps(cause, image, container, tref, ns, culprit):
-    registry = (image or "").split("/")[0] if image and "/" in image and "." in image.split("/")[0] else "docker.io"
-    if cause in ("not_found", "invalid_name"):
-        return ["skopeo list-tags docker://%s  # or crane ls; find a tag that exists" % (image or "").rsplit(":", 1)[0],
-                "kubectl set image %s -n %s %s=<image:existing-tag>" % (tref, ns, container)]
-    if cause == "unauthorized":
-        secrets = culprit.get("image_pull_secrets") or []
-        return ["kubectl create secret docker-registry regcred -n %s --docker-server=%s --docker-username=<user> "
-                "--docker-password=<token>" % (ns, registry),
-                "kubectl patch %s -n %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":"
-                "[{\"name\":\"regcred\"}]}}}}'" % (tref, ns) if not secrets else
-                "Check that Secret(s) %s hold valid credentials for %s" % (", ".join(secrets), registry),
-                "If the repository does not exist: fix the image name %s" % image]
-    if cause == "rate_limited":
-        return ["Add an imagePullSecret with an authenticated account for %s, or mirror %s to your registry" % (
-            registry, image)]
-    if cause == "tls":
-        return ["Install the registry CA on every node (containerd: /etc/containerd/certs.d/%s/ca.crt)" % registry]
-    if cause == "network":
-        return ["From a node: nslookup %s; curl -v https://%s/v2/" % (registry, registry),
-                "Check node egress/proxy/DNS settings"]
-    if cause == "never_pull":
-        return ["Load %s on the node (ctr -n k8s.io images import) or set imagePullPolicy: IfNotPresent" % image]
-    return ["kubectl describe pod -n %s  # read the Failed pull event" % ns,
-            "Check the registry %s status" % registry]
-
-
-def _crash_steps(category, result, name, ns, container, tref):
-    facts = (result or {}).get("facts") or {}
-    culprit = (result or {}).get("culprit") or {}
-    steps = ["kubectl logs %s -n %s -c %s --previous --tail=100" % (name, ns, container),
-             "kubectl describe pod %s -n %s" % (name, ns)]
-    signature = facts.get("signature")
-    if signature == "exec_format":
-        steps.append("Rebuild the image for the node architecture (docker buildx --platform linux/amd64,linux/arm64)")
-    elif signature == "missing_env":
-        steps.append("Set the missing environment variable in %s (kubectl set env %s -n %s -c %s NAME=value)" % (
-            tref, tref, ns, container))
-    elif signature == "connection_refused":
-        steps.append("Check the dependency it connects to is up: kubectl get endpoints -n %s" % ns)
-    elif signature == "address_in_use":
-        steps.append("Make sure no other container in the pod (or hostNetwork process) binds the same port")
-    if culprit.get("command"):
-        steps.append("Fix command/args: %s does not exist in the image" % culprit["command"])
-    if category == "CreateContainerError" and facts.get("transient"):
-        steps.append("Check the node's container runtime health (crictl info; journalctl -u containerd)")
-    return steps
-
-
-def _schedule_steps(category, culprit, name, ns, tref):
-    if category == "UnschedulableInsufficientResources":
-        return ["kubectl describe nodes | grep -A8 'Allocated resources'",
-                "Lower the %s requests of %s (requested %s), or add nodes / let the cluster autoscaler scale up" % (
-                    culprit.get("resource"), tref, culprit.get("requested") or "?")]
-    if category == "UnschedulableTaints":
-        return ["kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints",
-                "Add a toleration for {%s} to %s, or remove the taint if it is stale: kubectl taint nodes <node> "
-                "<key>-" % (culprit.get("taint") or "the taint", tref)]
-    if category == "UnschedulableNodeAffinity":
-        return ["kubectl get nodes --show-labels",
-                "Fix nodeSelector/affinity of %s (%s) or label a node to match" % (
-                    tref, culprit.get("node_selector") or "see spec.affinity")]
-    if category == "UnschedulableVolume":
-        return ["kubectl get pvc -n %s; kubectl describe pvc %s -n %s" % (
-            ns, " ".join(culprit.get("claims") or ["<claim>"]), ns),
-            "Create the missing PVC or fix its storageClassName / the PV's node affinity (zone)"]
-    return ["kubectl describe pod %s -n %s  # read the FailedScheduling event" % (name, ns)]
-
-
-def _volume_steps(culprit, name, ns):
-    cause = culprit.get("cause")
-    if cause == "multi_attach":
-        return ["kubectl get volumeattachment | grep %s" % (culprit.get("volume") or ""),
-                "Make sure the old pod (%s) is gone and its node released the volume; a ReadWriteOnce volume can "
-                "be attached to one node only" % (culprit.get("used_by") or "previous pod")]
-    if cause == "missing_object":
-        return ["kubectl create %s %s -n %s ...  # create the missing object, or fix the volume source" % (
-            (culprit.get("kind") or "configmap").lower(), culprit.get("name"), ns)]
-    return ["kubectl describe pod %s -n %s  # FailedMount / FailedAttachVolume events" % (name, ns),
-            "kubectl get pvc,pv -n %s; check the CSI driver pods in kube-system" % ns]

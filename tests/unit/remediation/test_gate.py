@@ -9,7 +9,6 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import 
     GateRefusal,
     check_approval,
     drift_reason,
-    parse_when,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan, rebind
 
@@ -38,9 +37,9 @@ def test_typed_id_is_case_insensitive_but_exact(plan, approve, now):
     ({"decision": ""}, "needs an approval"),
     ({"decision": "reject", "justification": "not now"}, "rejected by alice: not now"),
     ({"decision": "yes"}, "is not one of approve"),
-    ({"approver": "  "}, "names no approver"),
-    ({"approver": None}, "names no approver"),
-    ({"justification": ""}, "has no justification"),
+    ({"approver": "  "}, "approver is blank"),
+    ({"approver": None}, "approver is blank"),
+    ({"justification": ""}, "justification is blank"),
     ({"plan_id": ""}, "Approval is for plan \\(none\\)"),
     ({"plan_id": "ABCDEFGH"}, "Approval is for plan ABCDEFGH"),
     ({"decided_at": "yesterday"}, "no valid decided_at"),
@@ -74,8 +73,8 @@ def test_edited_plan_is_refused(plan, approve, now):
     with pytest.raises(GateRefusal, match="does not match its content"):
         check_approval(edited, approve(edited), later(now, 60))
     longer = copy.deepcopy(plan)
-    longer["expires_at"] = "2026-11-26T20:00:00+00:00"   # not in the id, but the SLA age still bounds it
-    with pytest.raises(GateRefusal, match="older than the medium tier SLA"):
+    longer["expires_at"] = "2026-11-26T20:00:00+00:00"   # not in the id and not trusted: created_at + policy SLA
+    with pytest.raises(GateRefusal, match="expired at 2026-11-25T20:30:00Z"):
         check_approval(longer, approve(longer), later(now, 3 * 3600))
 
 
@@ -107,11 +106,34 @@ def test_conditional_window(plan, approve, now):
 def test_trivial_needs_no_approval_but_honours_reject(make_diagnosis, now):
     diag = make_diagnosis(tier="trivial", action="delete_pod")
     diag["remediations"][0]["target"] = {"api_version": "v1", "kind": "Pod", "namespace": "shop", "name": "web-123"}
-    plan = build_plan(diag, {"metadata": {"uid": "uid-pod"}, "spec": {}}, now)
+    diag["remediations"][0]["params"] = {}
+    evicted = {"metadata": {"uid": "uid-pod", "ownerReferences": [{"kind": "ReplicaSet", "name": "web-5d9",
+                                                                   "controller": True}]},
+               "spec": {}, "status": {"phase": "Failed", "reason": "Evicted"}}
+    plan = build_plan(diag, evicted, now)
     assert plan["risk_tier"] == "trivial"
-    assert check_approval(plan, None, now) is plan
+    # the executor passes the tier it derived from the live pod; the gate never reads the plan's claim
+    assert check_approval(plan, None, now, tier="trivial") is plan
+    with pytest.raises(GateRefusal, match="needs an approval"):
+        check_approval(plan, None, now)          # without the live facts: strictest reading, not trivial
     with pytest.raises(GateRefusal, match="rejected"):
-        check_approval(plan, {"decision": "reject", "approver": "bob"}, now)
+        check_approval(plan, {"decision": "reject", "approver": "bob"}, now, tier="trivial")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("approver", "   "), ("approver", "\u200b\u200b"), ("approver", "\u2060\ufeff "),
+    ("justification", "\t\n"), ("justification", "\u200d\u200c"), ("justification", "\u202e"),
+])
+def test_blank_looking_approver_or_justification_refused(plan, approve, now, field, value):
+    with pytest.raises(GateRefusal, match="%s is blank" % field):
+        check_approval(plan, approve(plan, **{field: value}), later(now, 60))
+
+
+def test_plan_sla_and_expiry_fields_are_not_trusted(plan, approve, now):
+    """Editing expires_at/sla_seconds (outside the id) does not revive an expired approval."""
+    edited = dict(plan, expires_at="2027-01-01T00:00:00Z", sla_seconds=10 ** 9)
+    with pytest.raises(GateRefusal, match="expired at 2026-11-25T20:30:00Z"):
+        check_approval(edited, approve(edited, decided_at="2026-11-25T20:29:00Z"), later(now, 31 * 60))
 
 
 def test_drift(plan, make_deployment):
@@ -121,9 +143,3 @@ def test_drift(plan, make_deployment):
     assert "spec differs" in drift_reason(plan, make_deployment(memory="1Gi"))
     assert "was recreated" in drift_reason(plan, make_deployment(uid="other"))
     assert drift_reason(plan, None) == "Deployment shop/web no longer exists: diagnose again"
-
-
-def test_parse_when_variants():
-    assert parse_when("2026-11-25T20:00:00.123456789Z").microsecond == 123456
-    assert parse_when("2026-11-25 20:00:00").tzinfo is not None
-    assert parse_when("") is None and parse_when(5) is None

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import merge_patch
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import merge_patch
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.validate import (
     restart_problems,
     restart_snapshot,
