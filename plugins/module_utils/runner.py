@@ -64,8 +64,11 @@ def diagnose(gathered, include_healthy=False):
     """
     diagnoses = []
     summary = {}
+    usage = getattr(gathered, "usage", None) or {}
     for evidence in gathered.pods:
         diagnosis = diagnose_pod(evidence)
+        if usage.get("%s/%s" % (evidence.namespace, evidence.name)):
+            diagnosis["usage"] = usage["%s/%s" % (evidence.namespace, evidence.name)]
         category = diagnosis.get("category")
         summary[category] = summary.get(category, 0) + 1
         if include_healthy or category != HEALTHY:

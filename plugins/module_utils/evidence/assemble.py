@@ -515,10 +515,11 @@ def assemble(snapshot, as_of, source):
 class Gathered(object):
     """What ``gather`` returns (see docs/design/contracts.md)."""
 
-    __slots__ = ("pods", "workloads", "scanned", "as_of", "problems", "source", "requests")
+    __slots__ = ("pods", "workloads", "scanned", "as_of", "problems", "source", "requests", "usage")
 
-    def __init__(self, pods, workloads, as_of, source, problems=None, requests=0):
+    def __init__(self, pods, workloads, as_of, source, problems=None, requests=0, usage=None):
         self.pods = pods
+        self.usage = usage or {}  # {"ns/name": evidence.usage.pod_usage(...)} when metrics were read
         self.workloads = workloads
         self.scanned = len(pods)
         self.as_of = as_of

@@ -31,6 +31,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Unauthorized,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import SCOPE_CLUSTER, SCOPE_POD
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics as metrics_source
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import usage_for
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PAGE_SIZE = 500
@@ -61,8 +63,10 @@ class LiveSource(object):
     """``gather(target) -> Gathered`` from the API server behind ``transport``."""
 
     def __init__(self, transport, log_tail_lines=None, log_max_bytes=None, redact_patterns=None,
-                 log_concurrency=DEFAULT_CONCURRENCY, page_size=DEFAULT_PAGE_SIZE, clock=None):
+                 log_concurrency=DEFAULT_CONCURRENCY, page_size=DEFAULT_PAGE_SIZE, clock=None, metrics=False):
         self.transport = transport
+        # Opt-in: usage from metrics.k8s.io (one LIST per namespace, or one GET per pod, plus nodes).
+        self.metrics = bool(metrics)
         self.tail_lines, self.max_bytes, self.patterns = sc.caps(log_tail_lines, log_max_bytes, redact_patterns)
         if not isinstance(log_concurrency, int) or log_concurrency < 1:
             raise InvalidInput("log_concurrency must be a whole number >= 1, got %r" % (log_concurrency,))
@@ -108,8 +112,25 @@ class LiveSource(object):
         pods, workloads = sc.assemble(snapshot, as_of, "live")
         if target.scope == SCOPE_POD or target.label_selectors or target.field_selectors:
             workloads = []
-        return sc.Gathered(pods, workloads, as_of, "live", problems=list(self.problems),
-                           requests=self.transport.request_count - start)
+        gathered = sc.Gathered(pods, workloads, as_of, "live", problems=list(self.problems))
+        if self.metrics:
+            self._read_usage(target, snapshot, gathered)
+        gathered.requests = self.transport.request_count - start
+        return gathered
+
+    def _read_usage(self, target, snapshot, gathered):
+        """Attach usage (evidence/usage.py) to ``gathered``; a refused metrics API is one problem note."""
+        nodes = set((pod.get("spec") or {}).get("nodeName") for pod in snapshot.pods) - {None, ""}
+        if target.scope == SCOPE_POD:
+            reading = metrics_source.read_live(self.transport, pod=(target.namespace, target.name), nodes=nodes)
+        else:
+            namespaces = None if target.scope == SCOPE_CLUSTER else [target.namespace]
+            reading = metrics_source.read_live(self.transport, namespaces=namespaces if snapshot.pods else [],
+                                               nodes=nodes, page_size=self.page_size)
+        for note in reading["problems"]:
+            if note not in gathered.problems:
+                gathered.problems.append(note)
+        gathered.usage = usage_for(gathered, reading)
 
     def _namespace_exists(self, namespace):
         """False only when the API says the namespace does not exist."""
