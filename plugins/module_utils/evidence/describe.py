@@ -21,9 +21,13 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, isoformat
+import os
+
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, isoformat, parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import assemble as sc
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import (
-    NODE_UNKNOWN, PodEvidence, merge_events, normalise_event,
+    NODE_UNKNOWN, PodEvidence, merge_events,
 )
 
 _KEY_RE = re.compile(r"^( *)([A-Za-z][A-Za-z0-9 ./()-]*?):(?:[ \t]+(.*?))?\s*$")
@@ -347,7 +351,11 @@ def parse_events_table(text, as_of=None, default_namespace="default"):
     return raws
 
 
-def parse_describe(text, events_text=None, as_of=None):
+def _events(raws, patterns):
+    return merge_events(sc.normalise_events(raws, patterns))
+
+
+def parse_describe(text, events_text=None, as_of=None, patterns=None):
     """PodEvidence for every pod in a `kubectl describe pod` text (plus pods only named in events_text).
 
     as_of: when the capture was taken (datetime), if known. Never raises on odd text: unparseable
@@ -368,7 +376,7 @@ def parse_describe(text, events_text=None, as_of=None):
             extra = parse_events_table(events_text, clock)
     seen = set()
     for block in blocks:
-        evidence = _evidence(block, extra, clock, clock_note)
+        evidence = _evidence(block, extra, clock, clock_note, patterns)
         seen.add((evidence.pod["metadata"]["namespace"], evidence.pod["metadata"]["name"]))
         evidences.append(evidence)
     by_pod = {}
@@ -381,12 +389,12 @@ def parse_describe(text, events_text=None, as_of=None):
         problems = ["no `kubectl describe` for this pod: diagnosed from its events alone (no spec, no status)"]
         if clock is None:
             problems.append("capture time unknown and no timestamps: event ages are unknown")
-        evidences.append(PodEvidence(pod, events=merge_events([normalise_event(r) for r in raws]), as_of=clock,
+        evidences.append(PodEvidence(pod, events=_events(raws, patterns), as_of=clock,
                                      source="capture", problems=problems, node_state=NODE_UNKNOWN))
     return evidences
 
 
-def _evidence(block, extra, clock, clock_note):
+def _evidence(block, extra, clock, clock_note, patterns):
     top = block.top
     name, namespace = top.get("Name", ""), top.get("Namespace", "") or "default"
     meta = {"name": name, "namespace": namespace}
@@ -425,7 +433,7 @@ def _evidence(block, extra, clock, clock_note):
         status["conditions"] = block.conditions
     if not block.containers["Containers"]:
         problems.append("the capture has no Containers section: container states, images and probes are missing")
-    elif "containerStatuses" not in status:
+    elif "containerStatuses" not in status and spec.get("nodeName"):
         problems.append("the capture has no container states (State/Ready/Restart Count)")
     raws = parse_event_lines(block.event_lines, name, namespace, clock)
     raws += [r for r in extra if r["involvedObject"].get("kind") == "Pod" and r["involvedObject"].get("name") == name
@@ -439,10 +447,49 @@ def _evidence(block, extra, clock, clock_note):
     if spec.get("nodeName"):
         problems.append("node %s: its Node object is not in the capture (conditions unknown)" % spec["nodeName"])
     problems.append("no container logs in the capture")
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
-    events = merge_events([normalise_event(r) for r in raws])
+    pod = sc.redact_pod_messages({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status},
+                                 patterns)
+    events = _events(raws, patterns)
     return PodEvidence(pod, events=events, as_of=clock, source="capture", problems=problems,
                        node_state=NODE_UNKNOWN)
 
 
-__all__ = ["parse_describe", "parse_events_table", "split_pods", "age_seconds_text"]
+class CaptureSource(object):
+    """A source over pasted text files, with the same ``gather(target)`` as the dump and live sources.
+
+    describe_file: `kubectl describe pod` output (one or several pods); events_file: `kubectl get events`
+    output. Either may be omitted. Environment values in the text are never copied into the evidence;
+    messages are redacted like every other source's.
+    """
+
+    def __init__(self, describe_file=None, events_file=None, as_of=None, redact_patterns=None):
+        if not describe_file and not events_file:
+            raise InvalidInput("Give describe_file (kubectl describe pod output) or events_file (kubectl get events "
+                               "output)")
+        self.texts = []
+        for label, path in (("describe_file", describe_file), ("events_file", events_file)):
+            if not path:
+                self.texts.append(None)
+                continue
+            if not os.path.isfile(path):
+                raise InvalidInput("%s %s does not exist: pass the path of a text file with the kubectl output"
+                                   % (label, path))
+            with open(path, "rb") as handle:
+                self.texts.append(handle.read(8 * 1024 * 1024).decode("utf-8", "replace"))
+        self.as_of = parse_time(as_of) if as_of else None
+        if as_of and self.as_of is None:
+            raise InvalidInput("as_of %r is not an RFC 3339 time: give it like 2026-11-25T12:00:00Z" % (as_of,))
+        _tail, _size, self.patterns = sc.caps(redact_patterns=redact_patterns)
+
+    def gather(self, target):
+        pods = parse_describe(self.texts[0] or "", self.texts[1], self.as_of, self.patterns)
+        if target.name:
+            pods = [p for p in pods if p.pod["metadata"]["name"] == target.name]
+        if target.namespace and not target.all_namespaces:
+            pods = [p for p in pods if p.pod["metadata"]["namespace"] == target.namespace]
+        as_of = pods[0].as_of if pods else (self.as_of or datetime.datetime.now(UTC))
+        problems = [] if pods else ["no pod found in the capture for %s" % target.describe()]
+        return sc.Gathered(pods, [], as_of, "capture", problems=problems, requests=0)
+
+
+__all__ = ["CaptureSource", "parse_describe", "parse_events_table", "split_pods", "age_seconds_text"]

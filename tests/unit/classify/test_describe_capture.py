@@ -116,3 +116,25 @@ def test_events_file_merges_into_described_pod():
 def test_garbage_never_raises():
     assert parse_describe("not a capture\n\tat all") == []
     assert parse_events_table("LAST SEEN TYPE\nweird") == []
+
+
+def test_capture_source_gathers_like_the_other_sources(tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.describe import CaptureSource
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
+    import pytest
+
+    path = tmp_path / "describe.txt"
+    path.write_text(_read("describe_1_19_two_pods.txt").replace(
+        "Back-off restarting failed container", "Back-off restarting failed container password=hunter2"))
+    source = CaptureSource(describe_file=str(path), as_of="2026-11-25T12:00:00Z")
+    gathered = source.gather(Target(name="web-7d4b9c6f5-x2x9z", namespace="shop"))
+    assert [p.pod["metadata"]["name"] for p in gathered.pods] == ["web-7d4b9c6f5-x2x9z"]
+    assert gathered.source == "capture" and gathered.requests == 0
+    assert not any("hunter2" in e["message"] for e in gathered.pods[0].events)
+    everything = source.gather(Target(all_namespaces=True))
+    assert len(everything.pods) == 2
+    with pytest.raises(InvalidInput, match="describe_file"):
+        CaptureSource(describe_file=str(tmp_path / "missing.txt"))
+    with pytest.raises(InvalidInput):
+        CaptureSource()
