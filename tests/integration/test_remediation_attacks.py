@@ -1,0 +1,294 @@
+"""Issue 11's attacks, tried against the executor over real HTTP: each must change nothing.
+
+Every test counts the non-dry-run write requests the emulator served (POST/PUT/PATCH/DELETE without
+dryRun=All) and asserts zero after the attack. The attacker controls the plan, the diagnosis, the
+approval dict and the policy given as extra vars; the executor must decide from the live object, the
+code floors and the trusted policy only.
+"""
+
+import copy
+import datetime
+import threading
+import time
+
+import pytest
+
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import Cluster, target_path
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import rollback_operation
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan, compute_plan_id
+from tests.integration.test_remediation_actions import (
+    DEP,
+    WEB,
+    Controller,
+    HttpTransport,
+    approval_for,
+    diagnosis,
+    make_plan,
+    node,
+    pod,
+    run,
+    seed_deployment,
+    spec_of,
+    writes,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def forge(plan, **fields):
+    """What an attacker does with a plan file: edit fields, recompute the public id."""
+    forged = copy.deepcopy(plan)
+    for key, value in fields.items():
+        if key == "params":
+            forged["params"].update(value)
+        else:
+            forged[key] = value
+    forged["plan_id"] = compute_plan_id(forged)
+    return forged
+
+
+def trivial_approval(plan):
+    """The approval remediate_pod.yml builds by itself for a plan that claims the trivial tier."""
+    return {"plan_id": plan["plan_id"], "decision": "approve", "approver": "policy", "mode": "trivial",
+            "justification": "trivial tier", "decided_at": utcnow().isoformat()}
+
+
+def plan_for(api, diag, target, policy=None, now=None):
+    current = Cluster(HttpTransport(api)).get(target_path(target))
+    return build_plan(diag, current, now or utcnow(), policy=policy)
+
+
+def system_pod(name="coredns-5d78c9869d-x7k2p", phase="Failed", reason="Evicted"):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "kube-system", "uid": "uid-" + name,
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "coredns-5d78c9869d",
+                                              "uid": "rs-coredns", "controller": True}]},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "coredns", "image": "coredns:1.11"}]},
+            "status": {"phase": phase, "reason": reason}}
+
+
+def delete_diagnosis(namespace, name, params=None, owner=("ReplicaSet", "x")):
+    target = {"api_version": "v1", "kind": "Pod", "namespace": namespace, "name": name}
+    diag = diagnosis("delete_pod", target, params, tier="trivial", owner=owner)
+    diag.update(namespace=namespace, name=name)
+    return diag, target
+
+
+# ------------------------------------------------------------------ 1. the executor decides, never the input
+
+@pytest.mark.parametrize("action, params", [
+    ("set_image", {"image": "evil.example.com/miner:1"}),
+    ("set_memory_limit", {"memory_limit": "64Gi"}),
+])
+def test_plan_edited_to_trivial_with_recomputed_id_is_refused(kube_api, tmp_path, action, params):
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, action, WEB, {"image": "shop/web:2.1"} if action == "set_image" else
+                     {"memory_limit": "384Mi"})
+    forged = forge(plan, risk_tier="trivial", params=params)
+    before = spec_of(kube_api)
+    kube_api.clear_requests()
+    for approval in (None, trivial_approval(forged)):
+        changed, op, _d, _c = run(kube_api, forged, approval, tmp_path)
+        assert (changed, op["status"]) == (False, "refused"), op
+        assert op["risk_tier"] == "medium"                       # derived live, not the plan's "trivial"
+    assert writes(kube_api) == [] and spec_of(kube_api) == before
+
+
+def test_cordon_node_forged_trivial_is_refused(kube_api, tmp_path):
+    node(kube_api)
+    target = {"api_version": "v1", "kind": "Node", "namespace": None, "name": "node-1"}
+    plan = make_plan(kube_api, "cordon_node", target, tier="critical", owner=None)
+    forged = forge(plan, risk_tier="trivial")
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, forged, trivial_approval(forged), tmp_path)
+    assert op["status"] == "refused" and op["risk_tier"] == "critical"
+    assert writes(kube_api) == []
+
+
+def test_forged_diagnosis_trivial_delete_of_running_pod_is_refused(kube_api, tmp_path):
+    seed_deployment(kube_api)                     # web-new-0 is Running and owned by a ReplicaSet
+    diag, target = delete_diagnosis("shop", "web-new-0")
+    plan = plan_for(kube_api, diag, target)
+    assert plan["risk_tier"] == "low"             # the plan already re-derives from the live pod
+    kube_api.clear_requests()
+    for candidate in (plan, forge(plan, risk_tier="trivial")):
+        changed, op, _d, _c = run(kube_api, candidate, trivial_approval(candidate), tmp_path)
+        assert op["status"] == "refused", op
+    assert writes(kube_api) == []
+
+
+def test_forged_force_delete_of_statefulset_member_is_refused(kube_api, tmp_path):
+    postgres = pod("postgres-0", owner=("StatefulSet", "postgres", "uid-sts"))
+    kube_api.load([postgres])
+    diag, target = delete_diagnosis("shop", "postgres-0", {"force": True, "grace_period_seconds": 0},
+                                    owner=("StatefulSet", "postgres"))
+    plan = plan_for(kube_api, diag, target)
+    assert plan["risk_tier"] == "critical"
+    kube_api.clear_requests()
+    for candidate in (plan, forge(plan, risk_tier="trivial")):
+        changed, op, _d, _c = run(kube_api, candidate, trivial_approval(candidate), tmp_path)
+        assert op["status"] == "refused", op
+    assert writes(kube_api) == []
+
+
+# ------------------------------------------------------------------ 2. policy that only raises
+
+def test_empty_policy_from_extra_vars_cannot_drop_the_system_namespace_floor(kube_api, tmp_path):
+    kube_api.load([system_pod()])
+    diag, target = delete_diagnosis("kube-system", "coredns-5d78c9869d-x7k2p")
+    plan = plan_for(kube_api, diag, target, policy={"rules": []})
+    assert plan["risk_tier"] == "critical"
+    kube_api.clear_requests()
+    for candidate in (plan, forge(plan, risk_tier="trivial")):
+        changed, op, _d, _c = run(kube_api, candidate, trivial_approval(candidate), tmp_path)
+        assert op["status"] == "refused", op
+    assert writes(kube_api) == []
+    assert kube_api.get(target_path(target)).get("kind") == "Pod"
+
+
+def test_year_long_sla_from_extra_vars_does_not_accept_an_old_approval(kube_api, tmp_path):
+    seed_deployment(kube_api)
+    long_ago = utcnow() - datetime.timedelta(days=180)
+    plan = plan_for(kube_api, diagnosis("set_memory_limit", WEB, {"memory_limit": "384Mi"}), WEB,
+                    policy={"tier_sla_seconds": {"medium": 365 * 86400}}, now=long_ago)
+    assert plan["sla_seconds"] == 1800            # an SLA from extra vars may only be shorter
+    approval = approval_for(plan, decided_at=(long_ago + datetime.timedelta(minutes=5)).isoformat())
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, plan, approval, tmp_path)
+    assert op["status"] == "refused" and "expired" in op["error"]
+    assert writes(kube_api) == []
+
+
+def test_edited_expiry_does_not_revive_an_expired_approval(kube_api, tmp_path):
+    seed_deployment(kube_api)
+    old = utcnow() - datetime.timedelta(minutes=45)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"}, now=old)
+    revived = forge(plan, expires_at="2099-01-01T00:00:00Z", sla_seconds=10 ** 9)
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, revived, approval_for(revived, decided_at=(
+        old + datetime.timedelta(minutes=1)).isoformat()), tmp_path)
+    assert op["status"] == "refused" and "expired at" in op["error"]
+    assert writes(kube_api) == []
+
+
+# ------------------------------------------------------------------ 3. names validated everywhere
+
+def test_dot_segment_name_never_reaches_the_api(kube_api, tmp_path):
+    kube_api.load([system_pod("coredns-1", phase="Running", reason=None)])
+    seed_deployment(kube_api)
+    evicted = kube_api.get("/api/v1/namespaces/shop/pods/web-new-0")
+    evicted["status"] = {"phase": "Failed", "reason": "Evicted"}
+    kube_api.set_status(evicted)
+    diag, target = delete_diagnosis("shop", "web-new-0")
+    plan = plan_for(kube_api, diag, target)
+    forged = forge(plan, target=dict(target, name="../../kube-system/pods/coredns-1"))
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, forged, trivial_approval(forged), tmp_path)
+    assert op["status"] == "refused" and "target name" in op["error"]
+    assert kube_api.requests == []                # refused before any request, not normalised by urllib3
+    assert kube_api.get("/api/v1/namespaces/kube-system/pods/coredns-1").get("kind") == "Pod"
+
+
+# ------------------------------------------------------------------ 4. blank-looking approvals, single use
+
+@pytest.mark.parametrize("field, value", [("approver", "\u200b\u200b"), ("approver", " \u2060 "),
+                                          ("justification", "\ufeff\u200d"), ("justification", "\t")])
+def test_blank_looking_approval_fields_are_refused(kube_api, tmp_path, field, value):
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, plan, approval_for(plan, **{field: value}), tmp_path)
+    assert op["status"] == "refused" and "%s is blank" % field in op["error"]
+    assert writes(kube_api) == []
+
+
+def test_one_approval_cannot_be_executed_twice(kube_api, tmp_path):
+    node(kube_api)
+    target = {"api_version": "v1", "kind": "Node", "namespace": None, "name": "node-1"}
+    plan = make_plan(kube_api, "cordon_node", target, tier="critical", owner=None)
+    approval = approval_for(plan)
+    changed, op, _d, _c = run(kube_api, plan, approval, tmp_path)
+    assert op["status"] == "validated" and op["gate"]["verdict"] == "approved"
+    record = opstore.load(str(tmp_path / "ops"), op["operation_id"])
+    rollback_operation(Cluster(HttpTransport(kube_api)), record, utcnow)      # uncordoned again
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, plan, approval, tmp_path)
+    assert op["status"] == "refused" and "already used" in op["error"]
+    assert writes(kube_api) == []
+    assert not (kube_api.get(target_path(target)).get("spec") or {}).get("unschedulable")
+
+
+# ------------------------------------------------------------------ 5. finalizers bound to the approved list
+
+def test_finalizer_added_after_the_approval_is_not_removed(kube_api, tmp_path):
+    stuck = pod("stuck", owner=("ReplicaSet", "web-new", "rs-web-new"), finalizers=["example.com/block"])
+    kube_api.load([stuck])
+    kube_api.call("DELETE", "/api/v1/namespaces/shop/pods/stuck")
+    target = {"api_version": "v1", "kind": "Pod", "namespace": "shop", "name": "stuck"}
+    plan = make_plan(kube_api, "remove_finalizers", target, {"finalizers": ["example.com/block"]}, tier="critical",
+                     owner=None)
+    live = kube_api.get(target_path(target))
+    kube_api.call("PATCH", target_path(target), {"metadata": {"finalizers": ["example.com/block", "backup.io/hold"]}},
+                  content_type="application/merge-patch+json")
+    assert live["metadata"]["finalizers"] == ["example.com/block"]
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, plan, approval_for(plan), tmp_path)
+    assert op["status"] in ("refused", "failed", "conflict") and not changed, op
+    assert writes(kube_api) == []
+    assert kube_api.get(target_path(target))["metadata"]["finalizers"] == ["example.com/block", "backup.io/hold"]
+
+
+# ------------------------------------------------------------------ 6. rollbacks never overwrite a later change
+
+def test_manual_rollback_after_a_later_release_is_a_conflict(kube_api, tmp_path):
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_image", WEB, {"image": "shop/web:2.1"})
+    with Controller(kube_api, duration=20):
+        changed, op, _d, _c = run(kube_api, plan, approval_for(plan), tmp_path)
+    assert op["status"] == "validated", op
+    release = {"spec": {"template": {"spec": {"containers": [
+        dict(spec_of(kube_api)["template"]["spec"]["containers"][0], image="shop/web:3.0"),
+        spec_of(kube_api)["template"]["spec"]["containers"][1]]}}}}
+    kube_api.call("PATCH", DEP, release, content_type="application/merge-patch+json")
+    kube_api.clear_requests()
+    record = opstore.load(str(tmp_path / "ops"), op["operation_id"])
+    changed, result = rollback_operation(Cluster(HttpTransport(kube_api)), record, utcnow)
+    assert not changed and result["conflict"] and "changed it after our apply" in result["detail"]
+    assert writes(kube_api) == []
+    assert spec_of(kube_api)["template"]["spec"]["containers"][0]["image"] == "shop/web:3.0"
+
+
+class OtherOperator(threading.Thread):
+    """Changes the Deployment's template once our apply has landed (inside the validation window)."""
+
+    def __init__(self, api, generation):
+        super().__init__(daemon=True)
+        self.api, self.generation, self.done = api, generation, threading.Event()
+
+    def run(self):
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            if (self.api.get(DEP).get("metadata") or {}).get("generation", 0) > self.generation:
+                self.api.call("PATCH", DEP, {"spec": {"template": {"metadata": {"annotations": {"team": "hotfix"}}}}},
+                              content_type="application/merge-patch+json")
+                self.done.set()
+                return
+            time.sleep(0.05)
+
+
+def test_automatic_rollback_stops_on_another_operators_change(kube_api, tmp_path):
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
+    other = OtherOperator(kube_api, kube_api.get(DEP)["metadata"]["generation"])
+    other.start()
+    kube_api.clear_requests()
+    changed, op, _d, _c = run(kube_api, plan, approval_for(plan), tmp_path, window=2)   # never becomes ready
+    other.join()
+    assert other.done.is_set()
+    assert op["status"] == "conflict", op
+    assert "changed it after our apply" in op["error"]
+    ours = [r for r in writes(kube_api) if r["method"] in ("PUT", "POST", "DELETE")]
+    assert ours == []                              # no restore was sent over the other operator's change
+    assert spec_of(kube_api)["template"]["metadata"]["annotations"]["team"] == "hotfix"
