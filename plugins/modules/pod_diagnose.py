@@ -21,6 +21,9 @@ description:
   - Reads a live cluster through the same connection options as M(kubernetes.core.k8s_info), or a directory
     written by C(kubectl cluster-info dump) (or by the C(aiops.k8s.collect_bundle) playbook) with
     O(dump_dir), without any cluster access.
+  - Also reads text pasted into a ticket, C(kubectl describe pod) output (O(describe_file)) and/or C(kubectl get
+    events) output (O(events_file)), kubectl 1.19 to 1.32 layouts, several pods per file; the diagnosis lists
+    the evidence such a capture lacks in RV(problems).
   - Namespace-wide and cluster-wide scans use paged LIST calls, never one request per pod; logs are read only
     for containers that crashed or exited, tail-limited, byte-capped and redacted.
   - Read-only. Never reads Secret data.
@@ -63,10 +66,23 @@ options:
         written by C(aiops.k8s.collect_bundle), a directory of JSON/YAML object files, or one such file).
       - When set, no cluster is contacted and the connection options are ignored.
     type: path
+  describe_file:
+    description:
+      - Diagnose offline from a text file holding C(kubectl describe pod) output (one or several pods).
+      - Cannot be combined with O(dump_dir). Environment values in the text are never copied into the result.
+    type: path
+  events_file:
+    description:
+      - Diagnose offline from a text file holding C(kubectl get events) output (default, C(-A) or older layouts).
+      - Alone, every pod named in the events is diagnosed from its events; with O(describe_file), the events are
+        merged into the described pods. Cannot be combined with O(dump_dir).
+    type: path
   as_of:
     description:
       - Offline only. The time the dump was taken (RFC 3339). Every age (event age, pull age, grace periods) is
         measured against it. Defaults to the newest timestamp found in the dump, never the current time.
+      - For O(describe_file)/O(events_file), the time the text was captured (kubectl prints relative ages); by
+        default the newest absolute timestamp in the text stands in, and the diagnosis says so.
     type: str
   log_tail_lines:
     description:
@@ -245,7 +261,7 @@ healthy:
   returned: always
   type: int
 source:
-  description: Where the evidence came from, V(live) or V(dump).
+  description: Where the evidence came from, V(live), V(dump) or V(capture) (describe/events text).
   returned: always
   type: str
 as_of:
@@ -293,6 +309,8 @@ def argument_spec():
         field_selectors=dict(type="list", elements="str", default=[]),
         include_healthy=dict(type="bool", default=False),
         dump_dir=dict(type="path"),
+        describe_file=dict(type="path"),
+        events_file=dict(type="path"),
         as_of=dict(type="str"),
         log_tail_lines=dict(type="int", default=50),
         log_max_bytes=dict(type="int", default=65536),
@@ -334,6 +352,13 @@ def build_source(module):
     params = module.params
     caps = dict(log_tail_lines=params["log_tail_lines"], log_max_bytes=params["log_max_bytes"],
                 redact_patterns=params["redact_patterns"])
+    if params["describe_file"] or params["events_file"]:
+        if params["dump_dir"]:
+            module.fail_json(msg="dump_dir cannot be combined with describe_file/events_file: give one offline input",
+                             changed=False)
+        from ansible_collections.aiops.k8s.plugins.module_utils.evidence.describe import CaptureSource
+        return CaptureSource(params["describe_file"], params["events_file"], as_of=params["as_of"],
+                             redact_patterns=params["redact_patterns"]), None
     if params["dump_dir"]:
         from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
         return DumpSource(params["dump_dir"], as_of=params["as_of"], **caps), None
