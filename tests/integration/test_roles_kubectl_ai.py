@@ -177,3 +177,42 @@ def test_check_mode_then_local_archive(run, releases):
     assert rc == 0, out
     assert _version(str(run.tmp / "bin" / "kubectl-ai")) == "version: 0.0.29"
     assert len(run.server.requests()) == before  # air-gapped: nothing downloaded
+
+
+def _sha256(path):
+    import hashlib
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def test_a_binary_that_only_prints_the_pinned_version_is_replaced(run):
+    """The version string proves nothing: the installed binary's sha256 must be the verified one."""
+    bin_dir = run.tmp / "bin"
+    bin_path = bin_dir / "kubectl-ai"
+    bin_dir.mkdir()
+    impostor = "#!/bin/sh\necho 'version: 0.0.29'\necho 'commit: none'\n"
+    bin_path.write_text(impostor)  # present before the role ever ran: no record of it
+    bin_path.chmod(0o755)
+    rc, out, changed = run()
+    assert rc == 0, out
+    assert changed > 0 and bin_path.read_text() != impostor
+    verified = _sha256(str(bin_path))
+    record = json.loads((run.tmp / "state" / "kubectl-ai.json").read_text())
+    assert record["binary_sha256"] == verified
+
+    rc, out, changed = run()
+    assert rc == 0 and changed == 0, out  # the verified binary is left alone
+
+    bin_path.write_text(impostor)  # swapped after the install, same version string
+    bin_path.chmod(0o755)
+    rc, out, changed = run()
+    assert rc == 0 and changed > 0, out
+    assert _sha256(str(bin_path)) == verified
+
+
+def test_a_pinned_binary_checksum_is_enforced(run, releases):
+    system, arch = current_os_arch()
+    rc, out, _changed = run(kubectl_ai_binary_checksums={"0.0.29": {"%s_%s" % (system, arch): "0" * 64}})
+    assert rc != 0
+    assert "sha256 mismatch for the kubectl-ai binary" in out
+    assert not (run.tmp / "bin" / "kubectl-ai").exists()
