@@ -213,3 +213,12 @@ def test_pull_access_denied_names_both_possibilities():
                                            "repository does not exist or may require 'docker login'", count=4)]))
     assert diag["category"] == "ImagePullBackOff"
     assert "does not exist" in diag["root_cause"] and "credentials" in diag["root_cause"]
+
+
+def test_events_without_timestamps_have_unknown_age_not_old():
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import normalise_event
+    raw = {"reason": "BackOff", "type": "Warning", "count": 12, "message": "Back-off restarting failed container",
+           "involvedObject": {"kind": "Pod", "name": "web-7d4b9c6f5-x2x9z", "fieldPath": "spec.containers{web}"}}
+    diag = classify_pod(evidence(partial(), [normalise_event(raw)]))
+    assert diag["category"] == "CrashLoopBackOff"
+    assert diag["failure_started_at"] is None

@@ -103,7 +103,10 @@ def _events_only_backoff(ctx):
     for event in reversed(ctx.events_for("BackOff")):
         match = _BACKOFF_RESTART.search(as_str(event.get("message")))
         last = event.get("last_seen")
-        if not match or last is None or (ctx.as_of - last).total_seconds() > _FLAP_SECONDS:
+        if not match:
+            continue
+        # A pasted event without timestamps has an unknown age: evidence, not "old".
+        if last is not None and ctx.as_of is not None and (ctx.as_of - last).total_seconds() > _FLAP_SECONDS:
             continue
         path = as_str(event.get("field_path"))
         name = ctx.event_container(event) or match.group(1) or "?"
