@@ -105,6 +105,18 @@ options:
     ini:
       - section: aiops_k8s_phr
         key: redact_patterns
+  head_file:
+    description:
+      - A file OUTSIDE the record directory where the chain head (seq, hash) is written after every
+        record. Pass it to M(aiops.k8s.phr_verify) as its C(head_file) option to detect a cut
+        tail, appended entries or a wiped directory.
+      - The chain is keyed (HMAC-SHA256) when E(AIOPS_K8S_PHR_KEY) or E(AIOPS_K8S_PHR_KEY_FILE) is set; see docs/phr.md.
+    type: path
+    env:
+      - name: AIOPS_K8S_PHR_HEAD_FILE
+    ini:
+      - section: aiops_k8s_phr
+        key: head_file
   include_extra_vars:
     description: Also record the run's extra vars (redacted). Off by default because they often hold secrets.
     type: bool
@@ -131,7 +143,7 @@ try:
     from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, utcnow
     from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
     from ansible_collections.aiops.k8s.plugins.module_utils.records.collect import RunCollector
-    from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore
+    from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore, load_key
     from ansible_collections.aiops.k8s.plugins.plugin_utils.render import render_record_markdown
     from ansible_collections.aiops.k8s.plugins.plugin_utils.sink import http_post
     IMPORT_ERROR = None
@@ -170,6 +182,7 @@ class CallbackModule(CallbackBase):
         self._http_retries = int(self.get_option("http_retries"))
         self._patterns = [p for p in self.get_option("redact_patterns") or [] if p]
         self._include_extra_vars = self.get_option("include_extra_vars")
+        self._head_file = self.get_option("head_file")
 
     # ---- collection hooks: never raise, remember what went wrong for the record
 
@@ -245,7 +258,7 @@ class CallbackModule(CallbackBase):
     def _finish(self):
         run = self._run_info()
         built = records.build_records(self._collector, run)
-        store = RecordStore(self._record_dir)
+        store = RecordStore(self._record_dir, key=load_key(self._record_dir), head_file=self._head_file)
         outcomes = []
         for record in built["records"]:
             outcomes.append(self._emit(store, record))
@@ -254,27 +267,35 @@ class CallbackModule(CallbackBase):
         self._report(outcomes)
 
     def _emit_follow_up(self, store, op_id, kind, payload, run):
-        previous, entry, note = None, None, None
-        if "file" in self._sinks:
-            try:
-                previous, entry = store.latest(op_id)
-            except (OSError, ValueError, records.RecordError) as exc:
-                self._errors.append("reading record %s: %s" % (op_id, _one_line(exc)))
-        if previous is None:
-            note = "follow-up %s of %s: no earlier record found in %s" % (kind, op_id, store.root)
-        return self._emit(store, records.follow_up_revision(previous, kind, payload, run, entry=entry, note=note))
+        """A follow-up revision, built from the newest revision INSIDE the store lock (no forks)."""
+        def build(previous, entry):
+            note = None if previous is not None else "follow-up %s of %s: no earlier record found in %s" % (
+                kind, op_id, store.root)
+            return self._clean(records.follow_up_revision(previous, kind, payload, run, entry=entry, note=note))
+
+        if "file" not in self._sinks:
+            return self._emit(store, build(None, None))
+        try:
+            record, entry = store.revise(op_id, build, self._markdown)
+        except Exception as exc:
+            self._errors.append("revising record %s: %s" % (op_id, _one_line(exc)))
+            return self._emit(store, build(None, None))
+        return self._publish_record(record, os.path.join(store.root, entry["file"]), None, entry)
+
+    def _clean(self, record):
+        record["runs"][-1]["callback_errors"] = list(self._errors)
+        return records.redact_record(record, self._patterns)
+
+    def _markdown(self, record):
+        return render_record_markdown(record, TEMPLATE_DIR) if "md" in self._formats else None
 
     def _emit(self, store, record):
-        """Redact, render, write and publish one record; returns (summary, error)."""
-        record["runs"][-1]["callback_errors"] = list(self._errors)
-        clean = records.redact_record(record, self._patterns)
-        written, error = None, None
+        """Redact, render, write and publish one record; returns (summary, record)."""
+        clean = self._clean(record)
+        written, error, entry = None, None, None
         if "file" in self._sinks:
             try:
-                markdown = None
-                if "md" in self._formats:
-                    markdown = render_record_markdown(clean, TEMPLATE_DIR)
-                entry = store.write(clean, markdown)
+                entry = store.write(clean, self._markdown)
                 written = os.path.join(store.root, entry["file"])
             except Exception as exc:
                 error = _one_line(exc)
@@ -286,12 +307,18 @@ class CallbackModule(CallbackBase):
                         written, error = os.path.join(store.root, entry["file"]), None
                     except Exception as second:
                         error = "%s; fallback write failed too: %s" % (error, _one_line(second))
+        return self._publish_record(clean, written, error, entry)
+
+    def _publish_record(self, clean, written, error, entry):
+        """The HTTP sink: the record plus its chain position, so the receiver holds an anchor too."""
+        chain = dict((k, (entry or {}).get(k)) for k in ("seq", "hash", "prev_hash", "sha256"))
         if "http" in self._sinks:
             if not self._http_url:
                 self._errors.append("http sink enabled but AIOPS_K8S_PHR_HTTP_URL is not set")
             else:
-                ok, attempts, detail = http_post(self._http_url, clean, _open_url, timeout=self._http_timeout,
-                                                         retries=self._http_retries, token=self._http_token)
+                ok, attempts, detail = http_post(self._http_url, dict(clean, chain=chain), _open_url,
+                                                 timeout=self._http_timeout, retries=self._http_retries,
+                                                 token=self._http_token)
                 if not ok:
                     message = "HTTP sink %s failed after %d attempt(s): %s" % (
                         redact(self._http_url), attempts, detail)
@@ -300,7 +327,7 @@ class CallbackModule(CallbackBase):
                         error = message
                 elif "file" not in self._sinks:
                     written = self._http_url
-        return records.summary_line(clean, written, error), clean
+        return records.summary_line(clean, written, error, entry), clean
 
     def _report(self, outcomes):
         for summary, record in outcomes:
@@ -334,7 +361,7 @@ class CallbackModule(CallbackBase):
                                       "are kept under raw_results")
             record["raw_results"] = self._collector.payloads if self._collector else []
             record["completeness"] = records.completeness(record)
-            store = RecordStore(self._record_dir)
+            store = RecordStore(self._record_dir, head_file=self._head_file)
             summary, clean = self._emit(store, record)
             self._display.warning("PHR: building the records failed (%s); writing a fallback record with the raw "
                                   "results instead" % redact("; ".join(self._errors)))

@@ -17,11 +17,14 @@ author:
 description:
   - Reads the newest revision of every record the C(aiops.k8s.phr) callback wrote in a time range and
     computes MTTD (failure start to diagnosis), MTTR (failure start to validated fix), approval latency
-    per risk tier with SLA breaches (low 5 min, medium 30 min, critical 2 h), the share of medium and
-    critical operations with a complete record (target 100%), and rollbacks with their durations
+    from the moment the plan was shown to the decision, against the SLA the plan carried, the share of
+    medium and critical operations with a complete record (target 100%; operations of the operation
+    store without a record and stub records count against it), and rollbacks with their durations
     (target under 5 minutes).
-  - Failure start is the earliest failure evidence time of the diagnosis (event first seen, last
-    container start or finish).
+  - Figures are per incident (same target and diagnosis category), so an incident counts once. Failure
+    start is the diagnosis' C(failure_started_at); records without it show MTTD unknown.
+  - Lists follow-up checks (5 min, 1 h) that are due but missing and open follow-up items from lessons.
+  - Runs the same verification as M(aiops.k8s.phr_verify) first and returns it under C(verification).
   - Returns the figures plus chart geometry; the C(playbooks/phr_report.yml) playbook renders them as
     Markdown and as a self-contained HTML page.
   - Read-only.
@@ -40,6 +43,15 @@ options:
     description:
       - End of the range (exclusive), same formats as O(since). Default is now.
     type: str
+  state_dir:
+    description:
+      - The operation store whose operations without a record count against compliance. Defaults to
+        E(AIOPS_K8S_STATE_DIR), else C(~/.local/state/aiops-k8s/operations).
+    type: path
+  head_file:
+    description:
+      - The callback's head file, used as the anchor of the verification (E(AIOPS_K8S_PHR_HEAD_FILE)).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -68,6 +80,25 @@ report:
   returned: always
   type: dict
   contains:
+    verification:
+      description: Result of the chain verification (ok, message, keyed, anchored, applying).
+      type: dict
+    tiles:
+      description: Headline figures with the seed's targets; state is good, bad or unknown.
+      type: list
+      elements: dict
+    incidents:
+      description: One row per incident with its failure start, MTTD, MTTR and latest status.
+      type: list
+      elements: dict
+    missing_checks:
+      description: Follow-up checks that are due but were never recorded.
+      type: list
+      elements: dict
+    open_follow_ups:
+      description: Open follow-up items from lessons learned (owner, due date).
+      type: list
+      elements: dict
     record_count:
       description: Records in the range.
       type: int
@@ -97,10 +128,6 @@ report:
       description: One summary row per record.
       type: list
       elements: dict
-    charts:
-      description: Geometry of the SVG bar charts.
-      type: list
-      elements: dict
 """
 
 import os
@@ -110,7 +137,9 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.records.model import RecordError
 from ansible_collections.aiops.k8s.plugins.module_utils.records.report import compute_report, parse_since
-from ansible_collections.aiops.k8s.plugins.module_utils.records.store import load_latest_records
+from ansible_collections.aiops.k8s.plugins.module_utils.records.store import load_key, load_latest_records, read_head
+from ansible_collections.aiops.k8s.plugins.module_utils.records.verify import verify_store
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.opstore import state_dir as default_state_dir
 
 DEFAULT_RECORD_DIR = "~/.local/state/aiops-k8s/phr"
 
@@ -121,6 +150,8 @@ def main():
             record_dir=dict(type="path", default=DEFAULT_RECORD_DIR, fallback=(env_fallback, ["AIOPS_K8S_PHR_DIR"])),
             since=dict(type="str"),
             before=dict(type="str"),
+            state_dir=dict(type="path"),
+            head_file=dict(type="path", fallback=(env_fallback, ["AIOPS_K8S_PHR_HEAD_FILE"])),
         ),
         supports_check_mode=True,
     )
@@ -133,8 +164,11 @@ def main():
         if not os.path.isdir(record_dir):
             raise RecordError("PHR record directory %s does not exist: pass record_dir or set AIOPS_K8S_PHR_DIR"
                               % record_dir)
+        anchor = read_head(params["head_file"]) if params["head_file"] else None
+        verification = verify_store(record_dir, default_state_dir(params["state_dir"]), key=load_key(record_dir),
+                                    anchor=anchor)
         records = load_latest_records(record_dir, since, until)
-        report = compute_report(records, since, until, now)
+        report = compute_report(records, since, until, now, verification)
     except RecordError as exc:
         module.fail_json(msg=str(exc), changed=False)
     report["record_dir"] = record_dir

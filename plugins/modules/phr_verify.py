@@ -21,6 +21,13 @@ description:
   - Lists record files that no index entry names, and operations saved in the operation store (the
     pre-change objects written by M(aiops.k8s.remediate)) that have no record, which is how a run that
     changed the cluster without writing its record is found afterwards.
+  - With the chain key (E(AIOPS_K8S_PHR_KEY) or a key file named by E(AIOPS_K8S_PHR_KEY_FILE), kept outside
+    the record directory) every entry's HMAC is checked, so a chain recomputed by whoever can write the
+    record directory fails.
+  - With an anchor kept elsewhere (O(expected_head) from a C(PHR-SUMMARY) line of a job log, O(head_file)
+    written by the callback, or O(min_entries)) a cut tail, appended entries and a wiped directory are detected.
+  - Checks that the revisions of each record form a line (none forks) and lists operations whose record was
+    left C(applying) by an interrupted run.
   - Read-only. Run it on the controller that holds the records.
 options:
   record_dir:
@@ -39,6 +46,20 @@ options:
       - Cross-check the operation store. Turn off when the store lives on another machine.
     type: bool
     default: true
+  expected_head:
+    description:
+      - The chain head to expect, as C(<seq>:<hash>) (the C(seq) and C(hash) of the last C(PHR-SUMMARY) line or
+        sink POST) or a bare hash. The last index entry must be exactly this one.
+    type: str
+  head_file:
+    description:
+      - A head file written by the callback (its C(head_file) option, E(AIOPS_K8S_PHR_HEAD_FILE)); used as the
+        anchor when O(expected_head) is not given.
+    type: path
+  min_entries:
+    description:
+      - The least number of index entries expected; fewer means a truncated or wiped index.
+    type: int
   fail_on_error:
     description:
       - Fail the task when the chain is broken, a file is unindexed or an operation has no record.
@@ -106,7 +127,9 @@ first_broken:
       description: File that failed the check, relative to record_dir (index.jsonl for chain checks).
       type: str
     check:
-      description: Which check failed (prev_hash, entry_hash, file_sha256, file_missing, index_json).
+      description: >-
+        Which check failed (prev_hash, entry_hash, mac, file_sha256, file_missing, index_json, revision_order,
+        revision_fork, truncated, appended, head_mismatch, wiped).
       type: str
     expected:
       description: Expected value.
@@ -128,6 +151,30 @@ missing_records:
   returned: always
   type: list
   elements: str
+applying:
+  description: Records whose newest revision is still C(applying) or C(interrupted) (the run died after the write-ahead record).
+  returned: always
+  type: list
+  elements: str
+keyed:
+  description: True when the chain key was configured and every entry's HMAC was checked.
+  returned: always
+  type: bool
+anchored:
+  description: True when an anchor (expected head, head file or minimum entries) was checked.
+  returned: always
+  type: bool
+head:
+  description: The last index entry's seq and hash (null for an empty index); keep it elsewhere as the next anchor.
+  returned: always
+  type: dict
+  contains:
+    seq:
+      description: Sequence number of the last entry.
+      type: int
+    hash:
+      description: Hash of the last entry.
+      type: str
 record_dir:
   description: The directory verified.
   returned: always
@@ -142,6 +189,8 @@ message:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.aiops.k8s.plugins.module_utils.records.model import RecordError
+from ansible_collections.aiops.k8s.plugins.module_utils.records.store import load_key, read_head
 from ansible_collections.aiops.k8s.plugins.module_utils.records.verify import verify_store
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.opstore import state_dir as default_state_dir
 
@@ -154,6 +203,9 @@ def main():
             record_dir=dict(type="path", default=DEFAULT_RECORD_DIR, fallback=(env_fallback, ["AIOPS_K8S_PHR_DIR"])),
             state_dir=dict(type="path"),
             check_operations=dict(type="bool", default=True),
+            expected_head=dict(type="str"),
+            head_file=dict(type="path", fallback=(env_fallback, ["AIOPS_K8S_PHR_HEAD_FILE"])),
+            min_entries=dict(type="int"),
             fail_on_error=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -162,7 +214,11 @@ def main():
     record_dir = params["record_dir"]
     ops_dir = default_state_dir(params["state_dir"]) if params["check_operations"] else None
     try:
-        result = verify_store(record_dir, ops_dir)
+        anchor = params["expected_head"] or (read_head(params["head_file"]) if params["head_file"] else None)
+        result = verify_store(record_dir, ops_dir, key=load_key(record_dir), anchor=anchor,
+                              min_entries=params["min_entries"])
+    except RecordError as exc:
+        module.fail_json(msg=str(exc), changed=False)
     except (OSError, ValueError) as exc:
         module.fail_json(msg="Cannot read the PHR record directory %s: %s" % (record_dir, exc), changed=False)
     if not result["ok"] and params["fail_on_error"]:

@@ -17,8 +17,6 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.time import human
 from ansible_collections.aiops.k8s.plugins.plugin_utils.charts import report_charts
 
 
-
-
 def unified_diff(diff):
     """A unified diff of the before/after objects of an action, as text lines."""
     import difflib
@@ -69,5 +67,3 @@ def render_report(report, fmt, template_dir=None):
     name = "report.html.j2" if fmt == "html" else "report.md.j2"
     report = dict(report, charts=report_charts(report))
     return _environment(template_dir, fmt == "html").get_template(name).render(report=report)
-
-

@@ -11,8 +11,6 @@ import json
 import time
 
 
-
-
 def http_post(url, body, opener, timeout=10.0, retries=3, token=None, backoff=0.5, sleep=time.sleep):
     """POST a JSON document; retry on connection errors and 5xx/429 with exponential backoff.
 
@@ -41,5 +39,3 @@ def http_post(url, body, opener, timeout=10.0, retries=3, token=None, backoff=0.
         if attempt < retries:
             sleep(backoff * (2 ** attempt))
     return False, attempts, detail
-
-

@@ -72,7 +72,8 @@ def diagnosis(secret=False):
             "culprit": {"container": "app", "limit": "256Mi"},
             "evidence": evidence, "secondary": [], "restarts": 7, "remediations": [],
             "runbook": "runbooks/OOMKilled.md", "diagnosis_id": "3f2a9c1d7e4b",
-            "observed_at": "2026-11-25T19:00:00+00:00", "problems": []}
+            "observed_at": "2026-11-25T19:00:00+00:00", "problems": [],
+            "failure_started_at": "2026-11-25T18:40:00Z"}
 
 
 PLAN = {"plan_id": "ab12cd34", "diagnosis_id": "3f2a9c1d7e4b", "action": "set_memory_limit",
@@ -81,7 +82,7 @@ PLAN = {"plan_id": "ab12cd34", "diagnosis_id": "3f2a9c1d7e4b", "action": "set_me
         "params": {"memory_limit": "384Mi", "previous_memory_limit": "256Mi"}, "risk_tier": "medium",
         "tier_reason": "changes resources", "target_resource_version": "4711", "target_generation": 3,
         "created_at": "2026-11-25T19:01:00+00:00", "expires_at": "2026-11-25T19:31:00+00:00",
-        "namespace": "shop", "pod": "web-7d4b9c6f5-x2x9z"}
+        "sla_seconds": 1800, "namespace": "shop", "pod": "web-7d4b9c6f5-x2x9z"}
 
 
 def approval(decision="approve", justification="memory limit too low, checked dashboards", decided="19:04:00"):
@@ -102,7 +103,11 @@ def operation(status="validated", op_id=OP_ID, **extra):
           "finished_at": "2026-11-25T19:06:05+00:00",
           "validation": {"passed": status == "validated", "checks": [{"name": "rollout_complete", "passed": True}],
                          "window_seconds": 60},
-          "rollback": {"attempted": False}, "error": None}
+          "rollback": {"attempted": False}, "error": None,
+          "gate": {"verdict": "approved", "reason": "approval names this plan", "approver": "alice",
+                   "mode": "interactive", "decided_at": "2026-11-25T19:04:00Z", "plan_shown_at": "2026-11-25T19:01:00Z",
+                   "sla_seconds": 1800, "latency_seconds": 180, "sla_breached": False},
+          "drift": {"checked": True, "drifted": False, "reason": None}}
     op.update(extra)
     return op
 
@@ -139,8 +144,11 @@ def ansible_env(record_dir, extra_env=None):
     env = dict(os.environ)
     env.update({"ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"), "ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
                 "AIOPS_K8S_PHR_DIR": str(record_dir), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-                "ANSIBLE_LOCALHOST_WARNING": "False", "PYTHONDONTWRITEBYTECODE": "1"})
-    env.pop("AIOPS_K8S_PHR_HTTP_URL", None)
+                "ANSIBLE_LOCALHOST_WARNING": "False", "PYTHONDONTWRITEBYTECODE": "1",
+                # never the user's own operation store or chain key
+                "AIOPS_K8S_STATE_DIR": os.path.join(os.path.dirname(str(record_dir)), "operations")})
+    for name in ("AIOPS_K8S_PHR_HTTP_URL", "AIOPS_K8S_PHR_KEY", "AIOPS_K8S_PHR_KEY_FILE", "AIOPS_K8S_PHR_HEAD_FILE"):
+        env.pop(name, None)
     for key, value in (extra_env or {}).items():
         if value is None:
             env.pop(key, None)  # an empty ANSIBLE_CALLBACKS_ENABLED is an error in ansible-core 2.19
@@ -200,7 +208,8 @@ def test_approved_and_fixed_run_writes_a_complete_valid_record(tmp_path):
     assert record["completeness"] == {"complete": True, "missing": []}
     assert record["decision"]["approver"] == "alice" and record["decision"]["latency_seconds"] == 180
     assert record["decision"]["sla_seconds"] == 1800 and record["decision"]["sla_breached"] is False
-    assert record["safety"]["approval_valid"] is True and record["safety"]["dry_run_passed"] is True
+    assert record["safety"]["gate_verdict"] == "approved" and record["safety"]["dry_run_passed"] is True
+    assert record["safety"]["drift_check"] == "passed" and record["decision"]["source"] == "gate"
     assert record["pre_state"]["restarts"] == 7
     assert record["pre_state"]["resources"] == [{"container": "app", "resources": {"limits": {"memory": "256Mi"}}}]
     assert record["timeline"]["mttd_seconds"] == 1200 and record["timeline"]["mttr_seconds"] == 1565
@@ -238,13 +247,17 @@ def test_rejected_plan_gets_a_decision_record(tmp_path):
 def test_refused_operation_is_recorded_without_actions(tmp_path):
     records = tmp_path / "phr"
     op = operation("refused", error="Plan ab12cd34 was rejected by alice", pre_state_ref=None, pre_state_digest=None,
-                   dry_run=None, diff=None, validation=None, approval=approval("reject"))
+                   dry_run=None, diff=None, validation=None, approval=approval("reject"),
+                   gate={"verdict": "refused", "reason": "Plan ab12cd34 was rejected by alice", "approver": "alice",
+                         "mode": "interactive", "decided_at": "2026-11-25T19:04:00Z",
+                         "plan_shown_at": "2026-11-25T19:01:00Z", "sla_seconds": 1800, "latency_seconds": 180,
+                         "sla_breached": False})
     run_playbook(tmp_path, full_run_tasks(op)[:2] + [task("Remediate", "operation", {"operation": op},
                                                           fail=True)], records)
     record = load(records, index(records)[0])
     jsonschema.Draft202012Validator(SCHEMA).validate(record)
     assert record["operation"]["status"] == "refused" and record["actions"] == []
-    assert record["safety"]["approval_valid"] is False
+    assert record["safety"]["gate_verdict"] == "refused" and record["decision"]["verdict_reason"].endswith("by alice")
     assert any("rejected by alice" in problem for problem in record["problems"])
 
 
@@ -262,7 +275,7 @@ def test_rolled_back_run_and_follow_up_validation_append_a_chained_revision(tmp_
     assert record["rollback"]["pre_state_ref"] == op["pre_state_ref"]
     assert op["pre_state_ref"] in (records / first["md_file"]).read_text()
 
-    follow_up = {"operation_id": OP_ID, "validation": {"passed": True, "window_seconds": 300, "checks": [
+    follow_up = {"operation_id": OP_ID, "validation": {"passed": True, "checkpoint_seconds": 300, "checks": [
         {"name": "no_restarts", "passed": True}], "finished_at": "2026-11-25T19:12:35+00:00"}}
     run_playbook(tmp_path, [task("Validate after 5 minutes", "validation", follow_up)], records, name="follow.yml")
     entries = index(records)
@@ -273,8 +286,9 @@ def test_rolled_back_run_and_follow_up_validation_append_a_chained_revision(tmp_
     assert (records / first["file"]).read_bytes() == first_bytes
     revision = load(records, second)
     jsonschema.Draft202012Validator(SCHEMA).validate(revision)
-    assert [v["window"] for v in revision["validations"]] == ["1 min", "5 min"]
-    assert revision["supersedes"] == {"file": first["file"], "sha256": first["sha256"], "revision": 1}
+    assert [v["checkpoint"] for v in revision["validations"]] == ["1 min", "5 min"]
+    assert revision["supersedes"] == {"file": first["file"], "sha256": first["sha256"], "revision": 1,
+                                      "hash": first["hash"]}
     assert len(revision["runs"]) == 2
     assert "chain intact" in verify(records).stdout
 
@@ -365,7 +379,11 @@ def test_http_sink_posts_the_record_with_retries_and_token(tmp_path, sink):
     assert len(handler.headers) == 3 and len(handler.bodies) == 1
     assert handler.headers[-1]["Authorization"] == "Bearer sink-token-123"
     posted = json.loads(handler.bodies[0])
-    assert posted == load(records, index(records)[0])
+    (entry,) = index(records)
+    # The POST carries the chain position: the receiver holds an anchor outside the record directory.
+    assert posted.pop("chain") == {"seq": 1, "hash": entry["hash"], "prev_hash": entry["prev_hash"],
+                                   "sha256": entry["sha256"]}
+    assert posted == load(records, entry)
 
 
 def test_http_only_sink_failure_reports_the_missing_record(tmp_path):
@@ -466,11 +484,15 @@ def test_report_playbook_writes_markdown_and_html(tmp_path):
                args=["-e", "record_dir=%s" % records, "-e", "report_dir=%s" % out, "-e", "since=1d"])
     markdown = (out / "phr-report.md").read_text()
     html = (out / "phr-report.html").read_text()
-    assert "| Medium/critical operations with a complete record | 2/2 (100%) | 100% |" in markdown
-    assert "| Rollbacks | 1 (1 succeeded), mean 6m 00s, max 6m 00s, 1 over target | < 5m 00s |" in markdown
+    assert "**Record chain:** 2 index entries, 2 records: chain intact (unkeyed, not anchored)" in markdown
+    assert "| Medium/critical with a complete record (100%) | 100% | yes | 2/2 · 0 unrecorded |" in markdown
+    assert "| Rollbacks (< 5 min, none failed) | 1 (0 failed) | **NO** | max 6m 00s · 1 over target |" in markdown
+    assert "| MTTD (failure start to diagnosis) (< 5 min) | 20m 00s | **NO** | median 20m 00s · 1 incidents |" \
+        in markdown
     assert "| medium | 2 | 3m 00s |" in markdown
     assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "Rollbacks 1, 1 over 5 min" in proc.stdout
+    assert 'class="card bad" id="rollback"' in html
+    assert "Rollbacks 1 (0 failed): NO (target < 5 min, none failed)" in proc.stdout
 
 
 def test_report_range_excludes_old_records(tmp_path):

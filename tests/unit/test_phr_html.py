@@ -29,7 +29,8 @@ RUN = {"playbook": "remediate_pod.yml", "user": "alice", "controller": "ctl", "a
 
 
 def sample_records():
-    """Five operations: fast and slow approvals, a rollback over target, one incomplete record."""
+    """Five operations: fast and slow approvals, a failed rollback over target, one incomplete record,
+    a regressed 5-min check, lessons with an open follow-up."""
     out = []
     specs = [("medium", "validated", 180, None, True), ("low", "validated", 420, None, True),
              ("critical", "rolled_back", 2400, 390, True), ("medium", "rolled_back", 900, 95, True),
@@ -38,6 +39,7 @@ def sample_records():
         created = datetime.datetime(2026, 11, 25, 10 + number, 0, tzinfo=UTC)
         decided = created + datetime.timedelta(seconds=latency)
         applied = decided + datetime.timedelta(seconds=30)
+        sla = {"low": 300, "medium": 1800, "critical": 7200}[tier]
         op = {"operation_id": "op-20261125%02d0000-00000%d" % (10 + number, number), "plan_id": "p%d" % number,
               "diagnosis_id": "d%d" % number, "action": "set_memory_limit", "risk_tier": tier, "status": status,
               "target": {"kind": "Deployment", "namespace": "shop", "name": "web-%d" % number},
@@ -47,9 +49,13 @@ def sample_records():
               "validation": {"passed": status == "validated", "checks": [], "window_seconds": 60},
               "approval": {"plan_id": "p%d" % number, "decision": "approve", "approver": "bob",
                            "justification": "INC", "decided_at": decided.isoformat(), "mode": "interactive"},
+              "gate": {"verdict": "approved", "reason": "ok", "approver": "bob", "mode": "interactive",
+                       "decided_at": decided.isoformat(), "plan_shown_at": created.isoformat(), "sla_seconds": sla,
+                       "latency_seconds": latency, "sla_breached": latency > sla},
+              "drift": {"checked": True, "drifted": False, "reason": None},
               "rollback": {"attempted": bool(rollback)}}
         if rollback:
-            op["rollback"].update(succeeded=True, started_at=op["finished_at"],
+            op["rollback"].update(succeeded=number != 2, started_at=op["finished_at"],
                                   finished_at=(applied + datetime.timedelta(seconds=60 + rollback)).isoformat())
         collector = rcollect.RunCollector()
         collector.add("a", "Diagnose", "aiops.k8s.pod_diagnose", "localhost", "ok", {
@@ -57,20 +63,27 @@ def sample_records():
                 "kind": "Pod", "namespace": "shop", "name": "web-%d-abc" % number, "category": "OOMKilled",
                 "summary": "oom", "diagnosis_id": "d%d" % number,
                 "observed_at": (created - datetime.timedelta(minutes=2)).isoformat(),
-                "evidence": [{"source": "event", "detail": (created - datetime.timedelta(minutes=9 + number))
-                              .isoformat()}]}]})
+                "failure_started_at": (created - datetime.timedelta(minutes=3 + 2 * number)).isoformat()}]})
         collector.add("b", "Plan", "aiops.k8s.remediation_plan", "localhost", "ok", {
             "aiops": {"kind": "plan", "version": 1}, "plan": {"plan_id": "p%d" % number, "risk_tier": tier,
-                                                              "created_at": created.isoformat()}})
+                                                              "created_at": created.isoformat(), "sla_seconds": sla}})
         collector.add("c", "Remediate", "aiops.k8s.remediate", "localhost", "ok", {
             "aiops": {"kind": "operation", "version": 1}, "operation": op, "changed": True})
         out.extend(rmodel.build_records(collector, RUN, now=created)["records"])
+    out[0] = rmodel.follow_up_revision(out[0], "lessons", {"lessons": {
+        "author": "carol", "text": "limits came from staging",
+        "follow_ups": [{"id": "F1", "text": "size limits from usage", "owner": "dave", "due": "2026-12-10",
+                        "state": "open"}]}}, RUN, now=NOW)
+    out[1] = rmodel.follow_up_revision(out[1], "validation", {"validation": {
+        "passed": False, "checkpoint_seconds": 300, "checks": []}}, RUN, now=NOW)
     return out
 
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
-    report = rreport.compute_report(sample_records(), now=NOW)
+    verification = {"ok": True, "message": "9 index entries, 5 records: chain intact (keyed, anchored)",
+                    "keyed": True, "anchored": True, "missing_records": []}
+    report = rreport.compute_report(sample_records(), now=NOW, verification=verification)
     text = prender.render_report(report, "html")
     path = tmp_path_factory.mktemp("html") / "phr-report.html"
     path.write_text(text)
@@ -111,9 +124,15 @@ def test_renders_in_headless_chromium(html, tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", "file://%s" % path)
     assert dom.returncode == 0, dom.stderr[-2000:]
     # The browser parsed the page into the expected structure: three charts, the tier and record tables.
-    assert dom.stdout.count("<svg") == 3 and dom.stdout.count("<rect") == 3 + 3 + 2 + 2  # backgrounds + tier, rollback and outcome bars
-    assert re.search(r'id="complete">.*?75%', dom.stdout, re.S)
-    assert dom.stdout.count("<tr>") == 1 + 4 + 1 + 5
+    # backgrounds + tier bars + rollback bars + outcome bars (validated, regressed, rolled_back, rollback_failed)
+    assert dom.stdout.count("<svg") == 3 and dom.stdout.count("<rect") == 3 + 3 + 2 + 4
+    assert re.search(r'class="card bad" id="complete">.*?75%', dom.stdout, re.S)
+    assert re.search(r'class="card bad" id="rollback">.*?1 failed', dom.stdout, re.S)
+    assert re.search(r'class="card bad" id="sla">', dom.stdout)  # the low-tier approval took 7 min
+    assert re.search(r'id="verification">Record chain: 9 index entries', dom.stdout)
+    # tiers, incidents, records, open follow-ups: header + rows each
+    assert dom.stdout.count("<tr>") == (1 + 4) + (1 + 5) + (1 + 5) + (1 + 1)
+    assert "regressed" in dom.stdout and "5 min FAIL" in dom.stdout
     shot = tmp_path / "shot.png"
     result = _chromium(tmp_path, "--hide-scrollbars", "--window-size=1280,1000", "--screenshot=%s" % shot,
                        "file://%s" % path)

@@ -18,7 +18,6 @@ OUTCOMES = ("ok", "changed", "failed", "skipped", "unreachable")
 OPERATIONAL_MODULES = ("pod_diagnose", "remediation_plan", "remediate", "rollback", "remediation_validate")
 
 
-
 # Keys of a module result that never enter a record: module arguments may carry credentials, and
 # Ansible's bookkeeping is noise.
 _DROPPED_RESULT_KEYS = ("invocation", "_ansible_no_log", "_ansible_verbose_always", "_ansible_item_label",
@@ -26,18 +25,13 @@ _DROPPED_RESULT_KEYS = ("invocation", "_ansible_no_log", "_ansible_verbose_alway
                         "warnings", "deprecations")
 
 
-def _looks_like_approval(value):
-    """The contract's approval shape (the remediate playbook's fact carries no marker of its own)."""
-    return isinstance(value, dict) and bool(value.get("plan_id")) and \
-        value.get("decision") in ("approve", "reject", "conditional") and "approver" in value
-
-
 def result_markers(result):
     """Contract-shaped payloads in one task result: [(kind, payload)].
 
     A payload is recognised by its ``aiops: {kind, version}`` marker, never by task name: a module
-    result at the top level, each item of a loop, or a fact (the approval is built by the remediate
-    playbook with set_fact) whose value carries the marker.
+    result at the top level, each item of a loop, or a fact whose value carries the marker (the
+    playbooks build the approval with ``aiops: {kind: approval, version: 1}``). An unmarked dict that
+    merely looks like an approval is not one.
     """
     found = []
     if not isinstance(result, dict):
@@ -45,10 +39,6 @@ def result_markers(result):
     marker = result.get("aiops")
     if isinstance(marker, dict) and marker.get("kind") in RESULT_KINDS:
         payload = dict((k, v) for k, v in result.items() if k not in _DROPPED_RESULT_KEYS)
-        args = (result.get("invocation") or {}).get("module_args") or {}
-        if marker["kind"] == "plan" and isinstance(args.get("diagnosis"), dict) and "diagnosis" not in payload:
-            # A plan made from a saved diagnosis: the diagnosis is the module's input, not its output.
-            payload["diagnosis"] = args["diagnosis"]
         found.append((marker["kind"], payload))
     for item in result.get("results") or []:
         found.extend(result_markers(item))
@@ -59,10 +49,6 @@ def result_markers(result):
                 fact_marker = value.get("aiops")
                 if isinstance(fact_marker, dict) and fact_marker.get("kind") in RESULT_KINDS:
                     found.append((fact_marker["kind"], dict(value)))
-                elif _looks_like_approval(value.get("approval")):
-                    found.append(("approval", {"approval": value["approval"]}))
-                elif _looks_like_approval(value):
-                    found.append(("approval", {"approval": dict(value)}))
     return found
 
 
@@ -98,5 +84,3 @@ class RunCollector(object):
 
     def of_kind(self, kind):
         return [item for item in self.payloads if item["kind"] == kind]
-
-

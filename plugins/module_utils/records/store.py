@@ -21,22 +21,22 @@ import os
 import re
 import tempfile
 
-from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import sha256_hex
+from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import hmac_hex, sha256_hex
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, isoformat, parse_time, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.records.model import RecordError
 
 GENESIS_HASH = "0" * 64
 INDEX_NAME = "index.jsonl"
 LOCK_NAME = "index.lock"
+ENV_KEY = "AIOPS_K8S_PHR_KEY"
+ENV_KEY_FILE = "AIOPS_K8S_PHR_KEY_FILE"
 
 _ID_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-
-
 def entry_hash(entry):
-    """Hash of an index entry over every field except its own hash."""
-    return sha256_hex(dict((k, v) for k, v in entry.items() if k != "hash"))
+    """Hash of an index entry over every field except its own hash and MAC."""
+    return sha256_hex(dict((k, v) for k, v in entry.items() if k not in ("hash", "mac")))
 
 
 class _Lock(object):
@@ -59,15 +59,18 @@ class _Lock(object):
         return False
 
 
-def _write_exclusive(path, data):
-    """Write bytes to a new file atomically (temp file + link); never replace an existing file."""
+def _write_exclusive(path, data, sync=True):
+    """Write bytes to a new file atomically (temp file + link); never replace an existing file.
+
+    ``sync=False`` for renderings (the Markdown is re-derivable from the JSON, whose fsync matters)."""
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o640)
         try:
             os.link(tmp, path)
@@ -93,9 +96,11 @@ def _safe_id(record_id):
 class RecordStore(object):
     """A record directory: date folders of immutable files plus the append-only hash-chained index."""
 
-    def __init__(self, root):
+    def __init__(self, root, key=None, head_file=None):
         self.root = os.path.abspath(os.path.expanduser(root))
         self.index_path = os.path.join(self.root, INDEX_NAME)
+        self.key = key.encode("utf-8") if isinstance(key, str) else key
+        self.head_file = head_file
 
     def ensure(self):
         try:
@@ -160,53 +165,151 @@ class RecordStore(object):
         """Write a record revision (JSON, optional Markdown) and chain it into the index.
 
         Everything happens under the index lock, so concurrent runs get consecutive, correctly
-        chained entries. Returns the index entry.
+        chained entries. ``markdown`` may be a callable of the final record. Returns the index entry.
         """
         self.ensure()
-        record_id = _safe_id(record.get("record_id"))
-        revision = int(record.get("revision") or 1)
+        _safe_id(record.get("record_id"))
         with _Lock(self.root):
-            if revision > 1:
-                previous = self.latest(record_id)[1]
-                folder = os.path.dirname(previous["file"]) if previous else None
-                revision = max(revision, (previous or {}).get("revision", 1) + 1)
+            return self._write_locked(record, markdown, now)
+
+    def revise(self, record_id, build, markdown=None, now=None):
+        """Append a revision built from the newest one, reading and writing under the same lock.
+
+        build(previous_record_or_None, previous_entry_or_None) -> the new revision. Reading the newest
+        revision inside the lock is what keeps the revisions of one record linear when five follow-ups
+        run at once: each one supersedes the revision the previous writer just chained.
+        """
+        self.ensure()
+        _safe_id(record_id)
+        with _Lock(self.root):
+            previous, entry = self.latest(record_id)
+            record = build(previous, entry)
+            if entry is not None:
+                record["revision"] = entry.get("revision", 1) + 1
+                record["supersedes"] = {"file": entry["file"], "sha256": entry["sha256"],
+                                        "revision": entry.get("revision", 1), "hash": entry.get("hash")}
+            return record, self._write_locked(record, markdown, now, previous_entry=entry)
+
+    def _write_locked(self, record, markdown, now, previous_entry=None):
+        record_id = record.get("record_id")
+        revision = int(record.get("revision") or 1)
+        folder = os.path.dirname(previous_entry["file"]) if previous_entry else None
+        if revision > 1 and previous_entry is None:
+            previous_entry = self.latest(record_id)[1]
+            if previous_entry is not None:
+                folder = os.path.dirname(previous_entry["file"])
+                revision = max(revision, previous_entry.get("revision", 1) + 1)
                 record["revision"] = revision
-            else:
-                folder = None
-            if folder is None:
-                created = parse_time(record.get("created_at") or "") or now or utcnow()
-                folder = created.astimezone(UTC).strftime("%Y-%m-%d")
-            os.makedirs(os.path.join(self.root, folder), mode=0o750, exist_ok=True)
-            stem = record_id if revision == 1 else "%s.v%d" % (record_id, revision)
-            json_rel = os.path.join(folder, stem + ".json")
-            data = (json.dumps(record, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n").encode("utf-8")
-            _write_exclusive(os.path.join(self.root, json_rel), data)
-            entry = {
-                "seq": 0,
-                "record_id": record_id,
-                "revision": revision,
-                "record_type": record.get("record_type"),
-                "file": json_rel,
-                "sha256": sha256_hex(data),
-                "md_file": None,
-                "md_sha256": None,
-                "written_at": isoformat(now or utcnow()),
-            }
-            if markdown is not None:
-                md_rel = os.path.join(folder, stem + ".md")
-                md_data = markdown.encode("utf-8")
-                _write_exclusive(os.path.join(self.root, md_rel), md_data)
-                entry["md_file"], entry["md_sha256"] = md_rel, sha256_hex(md_data)
-            last = self._last_entry()
-            entry["seq"] = (last.get("seq", 0) + 1) if last else 1
-            entry["prev_hash"] = last.get("hash") if last else GENESIS_HASH
-            entry["hash"] = entry_hash(entry)
-            line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
-            with open(self.index_path, "a") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+        if folder is None:
+            created = parse_time(record.get("created_at") or "") or now or utcnow()
+            folder = created.astimezone(UTC).strftime("%Y-%m-%d")
+        os.makedirs(os.path.join(self.root, folder), mode=0o750, exist_ok=True)
+        stem = record_id if revision == 1 else "%s.v%d" % (record_id, revision)
+        json_rel = os.path.join(folder, stem + ".json")
+        data = (json.dumps(record, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n").encode("utf-8")
+        _write_exclusive(os.path.join(self.root, json_rel), data)
+        entry = {
+            "seq": 0,
+            "record_id": record_id,
+            "revision": revision,
+            "record_type": record.get("record_type"),
+            "status": record.get("status"),
+            "file": json_rel,
+            "sha256": sha256_hex(data),
+            "md_file": None,
+            "md_sha256": None,
+            "written_at": isoformat(now or utcnow()),
+        }
+        text = markdown(record) if callable(markdown) else markdown
+        if text is not None:
+            md_rel = os.path.join(folder, stem + ".md")
+            md_data = text.encode("utf-8")
+            _write_exclusive(os.path.join(self.root, md_rel), md_data, sync=False)
+            entry["md_file"], entry["md_sha256"] = md_rel, sha256_hex(md_data)
+        last = self._last_entry()
+        entry["seq"] = (last.get("seq", 0) + 1) if last else 1
+        entry["prev_hash"] = last.get("hash") if last else GENESIS_HASH
+        entry["hash"] = entry_hash(entry)
+        if self.key is not None:
+            entry["mac"] = hmac_hex(self.key, entry["hash"])
+        line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
+        with open(self.index_path, "a") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if self.head_file:
+            write_head(self.head_file, entry)
         return entry
+
+    def begin(self, record, now=None):
+        """Write-ahead: chain a provisional revision (status ``applying``) before the first mutating request.
+
+        The end of the run revises it (``finish``); a run killed in between leaves ``applying`` in the
+        chain, which phr_verify lists. Returns the index entry.
+        """
+        record = dict(record, status="applying", provisional=True)
+        if isinstance(record.get("operation"), dict):
+            record["operation"] = dict(record["operation"], status="applying")
+        return self.write(record, None, now)
+
+    def finish(self, record, markdown=None, now=None):
+        """The final revision of a write-ahead record: supersedes the provisional one, linearly."""
+        def build(previous, _entry):
+            return dict(record, provisional=False, revision=int((previous or {}).get("revision") or 0) + 1)
+        return self.revise(record["record_id"], build, markdown, now)[1]
+
+
+def write_head(path, entry):
+    """The chain head (seq, hash) kept OUTSIDE the record directory: an anchor that a rewrite, a cut
+    tail or a wiped directory no longer matches. Written atomically."""
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o750, exist_ok=True)
+    head = {"seq": entry.get("seq"), "hash": entry.get("hash"), "written_at": entry.get("written_at")}
+    fd, tmp = tempfile.mkstemp(prefix=".head-", dir=directory)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(head, handle, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def read_head(path):
+    """The anchor {seq, hash} from a head file; RecordError naming the file when it cannot be read."""
+    try:
+        with open(os.path.expanduser(path), "r") as handle:
+            head = json.load(handle)
+        if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not head.get("hash"):
+            raise ValueError("expected {seq, hash}")
+        return head
+    except (OSError, ValueError) as exc:
+        raise RecordError("Cannot read the PHR head file %s: %s; pass expected_head instead" % (path, exc))
+
+
+def load_key(record_dir, environ=None):
+    """The chain's HMAC key: $AIOPS_K8S_PHR_KEY, else the file named by $AIOPS_K8S_PHR_KEY_FILE.
+
+    A key file inside the record directory proves nothing (whoever rewrites records reads it too), so
+    it is refused. None when no key is configured: the chain is then unkeyed (see docs/phr.md).
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(ENV_KEY):
+        return environ[ENV_KEY].encode("utf-8")
+    path = environ.get(ENV_KEY_FILE)
+    if not path:
+        return None
+    path = os.path.abspath(os.path.expanduser(path))
+    root = os.path.abspath(os.path.expanduser(record_dir))
+    if path == root or path.startswith(root + os.sep):
+        raise RecordError("The PHR key file %s is inside the record directory %s: keep it elsewhere (a key next "
+                          "to the records proves nothing)" % (path, root))
+    try:
+        with open(path, "rb") as handle:
+            key = handle.read().strip()
+    except OSError as exc:
+        raise RecordError("Cannot read the PHR key file %s: %s" % (path, exc.strerror or exc))
+    if not key:
+        raise RecordError("The PHR key file %s is empty" % path)
+    return key
 
 
 def operation_store_ids(state_dir):
@@ -219,8 +322,6 @@ def operation_store_ids(state_dir):
         if match:
             found.add(match.group(1))
     return found
-
-
 
 
 def load_latest_records(root, since=None, until=None):
