@@ -64,7 +64,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
 attributes:
   check_mode:
     support: full

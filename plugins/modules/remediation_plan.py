@@ -54,7 +54,7 @@ options:
       - When set, RV(conditional_plan) is the re-bound plan with its own id, which the approver must name.
     type: dict
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
 attributes:
   check_mode:
     support: full

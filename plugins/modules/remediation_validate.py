@@ -54,7 +54,7 @@ options:
     type: float
     default: 2.0
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
 attributes:
   check_mode:
     support: full

@@ -79,7 +79,7 @@ options:
     type: int
     default: 30
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
 attributes:
   check_mode:
     support: full

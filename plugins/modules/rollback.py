@@ -33,7 +33,7 @@ options:
         C(~/.local/state/aiops-k8s/operations).
     type: path
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
 attributes:
   check_mode:
     support: full

@@ -101,3 +101,28 @@ def test_prometheus_peak_turns_a_quiet_sample_into_at_risk_and_absent_metrics_is
     assert len(absent["problems"]) == 1 and "aiops.k8s.metrics_server" in absent["problems"][0]
     assert absent["summary"]["pods_without_metrics"] == 20 and absent["over_provisioned"] == []
     assert {w["verdict"] for w in absent["workloads"]} == {"unmeasured"}
+
+
+@pytest.mark.parametrize("top_text", [False, True])
+def test_offline_report_from_a_dump_matches_the_live_one(kube_api, tmp_path, top_text):
+    from tests.support import dumpwriter
+    objects, logs = scenarios.make_fleet(namespaces=1, pods=100, failing_ratio=0.1)
+    samples = scenario_metrics.metrics_for(objects, usage=fleet_usage)
+    kube_api.load(objects + samples, logs)
+    live = resource_usage_info.report(params(), k8s_transport.transport_from_kubeconfig(kube_api.kubeconfig))["report"]
+    dumpwriter.write_dump(str(tmp_path / "dump"), objects + samples, logs, top_text=top_text)
+    if top_text:  # kubectl top text only: rounded figures, no timestamps
+        for name in ("pod-metrics.json", "node-metrics.json"):
+            (tmp_path / "dump" / "metrics" / name).unlink()
+    offline = resource_usage_info.report(params(dump_dir=str(tmp_path / "dump")))
+    assert offline["api_requests"] == 0
+    offline = offline["report"]
+    assert offline["source"] == "dump" and offline["problems"] == []
+
+    def verdicts(report):
+        return sorted((r["namespace"], r["name"], r["resource"]) for r in report["over_provisioned"] + report["at_risk"])
+    assert verdicts(offline) == verdicts(live) == [("team-00", OVER, "cpu"), ("team-00", OVER, "memory"),
+                                                   ("team-00", AT_RISK, "memory")]
+    running = sum(1 for o in objects if o["kind"] == "Pod" and o["status"].get("phase") == "Running")
+    assert offline["summary"]["pods_measured"] == live["summary"]["pods_measured"] == running < 100
+    assert [n["name"] for n in offline["nodes"]] == [n["name"] for n in live["nodes"]]

@@ -16,6 +16,8 @@ Our bundle extension (what the collection's collect_bundle playbook also writes)
   DIR/<ns>/{statefulsets,jobs,cronjobs,persistentvolumeclaims,configmaps,resourcequotas}.json
                                                   extra kinds, only when the namespace has any
 ConfigMaps are written without their data (existence is all the diagnosis needs); Secrets never.
+  DIR/metrics/{pod-metrics,node-metrics}.json      PodMetrics / NodeMetrics lists, when ``objects`` has any
+  DIR/metrics/top-pods.txt, top-nodes.txt          the same as ``kubectl top`` text (``top_text=True``)
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def current_log(pod, container, logs):
     return "", None
 
 
-def write_dump(directory, objects, logs=None, resource_version="4242"):
+def write_dump(directory, objects, logs=None, resource_version="4242", top_text=False):
     """Write ``objects`` and ``logs`` ({(ns, pod, container, previous): text}) as a cluster-info dump.
 
     Returns the list of files written (relative paths, sorted).
@@ -117,7 +119,27 @@ def write_dump(directory, objects, logs=None, resource_version="4242"):
                 written.append("%s/%s.json" % (ns, plural))
         for pod in sorted(by_kind.get(("Pod", ns), []), key=lambda p: p["metadata"]["name"]):
             written.extend(_write_pod_logs(directory, pod, logs))
+    written.extend(_write_metrics(directory, objects, nodes, resource_version, top_text))
     return sorted(written)
+
+
+def _write_metrics(directory, objects, nodes, resource_version, top_text):
+    from tests.support import scenario_metrics
+    samples = [o for o in objects if o.get("kind") in ("PodMetrics", "NodeMetrics")]
+    if not samples:
+        return []
+    folder = os.path.join(directory, "metrics")
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    for name, kind in (("pod-metrics.json", "PodMetrics"), ("node-metrics.json", "NodeMetrics")):
+        _write_list(os.path.join(folder, name), "metrics.k8s.io/v1beta1", kind + "List",
+                    [o for o in samples if o["kind"] == kind], resource_version)
+        written.append("metrics/" + name)
+    if top_text:
+        _write_text(os.path.join(folder, "top-pods.txt"), scenario_metrics.top_pods_text(samples, containers=True))
+        _write_text(os.path.join(folder, "top-nodes.txt"), scenario_metrics.top_nodes_text(samples, nodes))
+        written.extend(["metrics/top-pods.txt", "metrics/top-nodes.txt"])
+    return written
 
 
 def _write_pod_logs(directory, pod, logs):

@@ -21,20 +21,30 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import (
     human_bytes,
     human_cpu,
     parse_quantity,
-    percent,
 )
 
 RESOURCES = ("cpu", "memory")
 
 
+_HUMAN = {}
+
+
 def human(resource, value):
+    """human_bytes / human_cpu, memoised: a fleet repeats the same requests and limits thousands of times."""
     if value is None:
         return None
-    return human_bytes(value) if resource == "memory" else human_cpu(value)
+    key = (resource, value)
+    text = _HUMAN.get(key)
+    if text is None:
+        if len(_HUMAN) > 20000:
+            _HUMAN.clear()
+        text = _HUMAN[key] = human_bytes(value) if resource == "memory" else human_cpu(value)
+    return text
 
 
 def _pct(part, whole):
-    return percent(part, whole) if part is not None and whole else None
+    """Whole-number percentage of two numbers already parsed (common.quantity.percent re-parses strings)."""
+    return int(round(100.0 * part / whole)) if part is not None and whole else None
 
 
 def figure(resource, used, request=None, limit=None, peak=None, allocatable=None):
@@ -64,11 +74,19 @@ def figure(resource, used, request=None, limit=None, peak=None, allocatable=None
     return out
 
 
+_PARSED = {}
+
+
 def container_resources(container):
-    """{"cpu": (request, limit), "memory": (request, limit)} as numbers (None when unset)."""
+    """{"cpu": (request, limit), "memory": (request, limit)} as numbers (None when unset), memoised by value."""
     resources = (container or {}).get("resources") or {}
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-    out = {}
+    key = tuple(str(d.get(r)) for d in (requests, limits) for r in RESOURCES)
+    if key in _PARSED:
+        return _PARSED[key]
+    if len(_PARSED) > 5000:
+        _PARSED.clear()
+    out = _PARSED[key] = {}
     for resource in RESOURCES:
         limit = parse_quantity(limits.get(resource))
         # The API server defaults a missing request to the limit.
@@ -77,8 +95,10 @@ def container_resources(container):
     return out
 
 
-def pod_usage(pod, reading, node=None, history=None):
-    """Usage of one pod (raw Pod dict) and its node (raw Node dict or None); None when unmeasured."""
+def pod_usage(pod, reading, node=None, history=None, node_figures=None):
+    """Usage of one pod (raw Pod dict) and its node (raw Node dict or None); None when unmeasured.
+
+    ``node_figures``: node_usage(node, reading) already computed (usage_for computes it once per node)."""
     meta = (pod or {}).get("metadata") or {}
     key = "%s/%s" % (meta.get("namespace") or "", meta.get("name") or "")
     sample = ((reading or {}).get("pods") or {}).get(key)
@@ -99,7 +119,8 @@ def pod_usage(pod, reading, node=None, history=None):
             entry[resource] = figure(resource, (measured or {}).get(resource), wanted[resource][0],
                                      wanted[resource][1], peak.get(resource))
         containers.append(entry)
-    node_figures = node_usage(node, reading) if node else None
+    if node_figures is None and node:
+        node_figures = node_usage(node, reading)
     if not containers and node_figures is None:
         return None
     return {"namespace": meta.get("namespace") or "", "name": meta.get("name") or "",
@@ -127,8 +148,12 @@ def usage_for(gathered, reading, history=None):
     ``reading``: metrics.read_live / read_dump; ``history``: prometheus.read_history or None.
     """
     out = {}
+    per_node = {}
     for evidence in getattr(gathered, "pods", None) or []:
-        usage = pod_usage(evidence.pod, reading, evidence.node, history)
+        name = ((evidence.node or {}).get("metadata") or {}).get("name")
+        if name and name not in per_node:
+            per_node[name] = node_usage(evidence.node, reading)
+        usage = pod_usage(evidence.pod, reading, evidence.node, history, per_node.get(name))
         if usage is not None:
             out["%s/%s" % (usage["namespace"], usage["name"])] = usage
     return out
