@@ -4,7 +4,7 @@ VENV := .venv/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint sanity unit integration molecule bench docs docs-check clean
+.PHONY: demo test setup lint sanity unit integration molecule bench docs docs-check build clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -45,5 +45,9 @@ docs: setup
 docs-check: setup
 	$(VENV)/python scripts/gen_docs.py --check
 
+# The Galaxy / Automation Hub tarball, in build/ (galaxy.yml build_ignore keeps benchmarks, scripts and caches out).
+build: setup
+	$(VENV)/ansible-galaxy collection build --force --output-path build .
+
 clean:
-	rm -rf .venv .cache .collections tests/output
+	rm -rf .venv .cache .collections tests/output build

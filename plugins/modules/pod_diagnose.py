@@ -112,7 +112,7 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - aiops.k8s.k8s_auth
   - aiops.k8s.ai_options
 attributes:
   check_mode:
@@ -128,10 +128,11 @@ notes:
   - The shipped least-privilege ClusterRole for this module is C(docs/rbac/diagnose-readonly.yaml).
   - Events expire after about an hour on most clusters; the classifier then falls back to container states and
     conditions, and says so in the evidence.
+  - Every diagnosis names the runbook for its category (RV(diagnoses[].runbook)), shipped in the collection's
+    C(runbooks/) folder.
 seealso:
-  - name: Runbooks, one per failure category
-    description: Every diagnosis links the runbook for its category under C(runbooks/).
-    link: https://example.invalid/aiops/k8s/runbooks
+  - module: kubernetes.core.k8s_info
+    description: Reads the same objects one kind at a time; pod_diagnose shares its connection options.
 """
 
 EXAMPLES = r"""
@@ -293,7 +294,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+# The kubernetes client (imported by k8s.transport) is loaded only for a live scan: a dump scan never needs it.
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
@@ -301,7 +303,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_expl
 
 
 def argument_spec():
-    spec = k8s_transport.auth_argument_spec(
+    spec = auth_argument_spec(
         name=dict(type="str", aliases=["pod"]),
         namespace=dict(type="str"),
         all_namespaces=dict(type="bool", default=False),
@@ -362,6 +364,7 @@ def build_source(module):
     if params["dump_dir"]:
         from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
         return DumpSource(params["dump_dir"], as_of=params["as_of"], **caps), None
+    from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
     if not k8s_transport.HAS_K8S:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=k8s_transport.K8S_IMPORT_ERROR)
     if "kubeconfig" not in params:  # auth_argument_spec found no kubernetes.core

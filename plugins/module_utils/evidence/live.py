@@ -18,6 +18,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import model as ev
@@ -35,7 +37,21 @@ from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import usage_for
 
 DEFAULT_CONCURRENCY = 8
+# Log reads start at log_concurrency and grow by one per answer while the server keeps up, up to this
+# bound; a throttled answer (429) halves the limit. 32 stays well inside the default priority-and-fairness
+# share of a client (kube-apiserver --max-requests-inflight 400) and keeps one process's sockets modest.
+MAX_LOG_CONCURRENCY = 32
 DEFAULT_PAGE_SIZE = 500
+
+# Pod-level reasons that already are the cause: the containers were stopped from outside, their logs
+# do not say why.
+_POD_LEVEL_CAUSES = ("Evicted", "NodeLost", "Shutdown", "NodeShutdown", "Terminated", "UnexpectedAdmissionError",
+                     "NodeAffinity", "OutOfcpu", "OutOfmemory", "OutOfpods")
+# Exits of a process the kubelet killed (SIGKILL / SIGTERM).
+_KILL_EXITS = (137, 143)
+_PROBE_KILL = re.compile(r"failed (?:liveness|startup) probe|(?:Liveness|Startup) probe failed|is unhealthy, it will be "
+                         r"killed", re.I)
+_FIELD_CONTAINER = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]+)\}$")
 
 # What is skipped when an optional read is refused, for the problem note.
 _SKIPPED = {
@@ -108,7 +124,7 @@ class LiveSource(object):
             self._gather_pod(target, snapshot)
         else:
             self._gather_scope(target, snapshot)
-        snapshot.logs = self._read_logs(snapshot.pods)
+        snapshot.logs = self._read_logs(snapshot.pods, snapshot.events)
         pods, workloads = sc.assemble(snapshot, as_of, "live")
         if target.scope == SCOPE_POD or target.label_selectors or target.field_selectors:
             workloads = []
@@ -291,22 +307,25 @@ class LiveSource(object):
 
     # -- logs -------------------------------------------------------------------------------
 
-    def _read_logs(self, pods):
+    def _read_logs(self, pods, events=()):
+        probe_killed = _probe_killed(events)
         jobs = []
         for pod in pods:
-            namespace, name = sc.key_of(pod)
-            for container, current, previous in sc.log_requests(pod):
-                if current:
-                    jobs.append((namespace, name, container, False))
-                if previous:
-                    jobs.append((namespace, name, container, True))
+            for namespace, name, container, previous in log_jobs(pod, probe_killed):
+                jobs.append((namespace, name, container, previous))
         if not jobs:
             return {}
         if len(jobs) == 1 or self.log_concurrency == 1:
             results = [self._read_log(job) for job in jobs]
         else:
-            with ThreadPoolExecutor(max_workers=min(self.log_concurrency, len(jobs))) as pool:
-                results = list(pool.map(self._read_log, jobs))
+            limit = _AdaptiveLimit(self.transport, self.log_concurrency, max(self.log_concurrency, MAX_LOG_CONCURRENCY))
+
+            def read(job):
+                with limit:
+                    return self._read_log(job)
+
+            with ThreadPoolExecutor(max_workers=min(limit.maximum, len(jobs))) as pool:
+                results = list(pool.map(read, jobs))
         logs = {}
         for (namespace, name, container, previous), (text, truncated) in zip(jobs, results):
             entry = logs.setdefault((namespace, name, container), {"current": None, "previous": None,
@@ -336,3 +355,101 @@ class LiveSource(object):
             self._note("cannot read logs of %s/%s: %s" % (namespace, name, exc))
             return None, False
         return sc.clean_log(text, truncated, self.tail_lines, self.max_bytes, self.patterns)
+
+
+# -- which logs add evidence --------------------------------------------------------------------
+
+def _probe_killed(events):
+    """{(namespace, pod, container)} the kubelet killed because a liveness/startup probe failed."""
+    killed = set()
+    for event in events or ():
+        if event.get("kind") != "Pod" or event.get("reason") not in ("Killing", "Unhealthy"):
+            continue
+        if not _PROBE_KILL.search(event.get("message") or ""):
+            continue
+        match = _FIELD_CONTAINER.match(event.get("field_path") or "")
+        killed.add((event.get("namespace"), event.get("name"), match.group(1) if match else None))
+    return killed
+
+
+def log_jobs(pod, probe_killed=frozenset()):
+    """[(namespace, pod, container, previous)] log reads that can add evidence for ``pod``.
+
+    assemble.log_requests names every container that crashed or exited; over a real network each log read
+    costs a kubelet round trip, so reads whose answer is already known are dropped:
+    - the pod was stopped from outside (Evicted, NodeLost, ...): the pod's own status is the cause;
+    - the container left a termination message: its own last words (with FallbackToLogsOnError, its log tail);
+    - the kubelet killed it after failed liveness/startup probes (kill exit code and probe events);
+    - it waits to restart after a termination: the kubelet answers the "current" read with the previous
+      container's log (kubelet validateContainerLogStatus), so only the previous one is read;
+    - it was OOM-killed: only the log of the instance that was killed.
+    """
+    status = pod.get("status") or {}
+    namespace, name = sc.key_of(pod)
+    if status.get("reason") in _POD_LEVEL_CAUSES:
+        return []
+    by_name = {}
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for item in status.get(key) or []:
+            if isinstance(item, dict) and item.get("name"):
+                by_name[item["name"]] = item
+    jobs = []
+    for container, current, previous in sc.log_requests(pod):
+        item = by_name.get(container) or {}
+        state, last = item.get("state") or {}, item.get("lastState") or {}
+        now_term, last_term = state.get("terminated") or {}, last.get("terminated") or {}
+        if any(str(term.get("message") or "").strip() for term in (now_term, last_term)):
+            continue
+        killed = ev_int(last_term.get("exitCode")) in _KILL_EXITS or ev_int(now_term.get("exitCode")) in _KILL_EXITS
+        if killed and ((namespace, name, container) in probe_killed or (namespace, name, None) in probe_killed):
+            continue
+        if state.get("waiting") and last_term:
+            current = False
+        if last_term.get("reason") == "OOMKilled" and not now_term:
+            current = False
+        if now_term.get("reason") == "OOMKilled":
+            previous = False
+        if current:
+            jobs.append((namespace, name, container, False))
+        if previous:
+            jobs.append((namespace, name, container, True))
+    return jobs
+
+
+def ev_int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _AdaptiveLimit(object):
+    """How many log reads run at once: +1 per answer up to ``maximum``, halved when the server throttles.
+
+    Log reads are latency-bound (API server -> kubelet -> back), so more in flight finishes sooner until
+    the server pushes back with 429; Transport already waits the Retry-After and retries, and counts it.
+    """
+
+    def __init__(self, transport, start, maximum):
+        self.transport = transport
+        self.maximum = maximum
+        self.limit = float(max(1, min(start, maximum)))
+        self.active = 0
+        self._seen = getattr(transport, "throttled", 0)
+        self._cond = threading.Condition()
+
+    def __enter__(self):
+        with self._cond:
+            while self.active >= int(self.limit):
+                self._cond.wait()
+            self.active += 1
+        return self
+
+    def __exit__(self, *_exc):
+        with self._cond:
+            self.active -= 1
+            throttled = getattr(self.transport, "throttled", 0)
+            if throttled > self._seen:
+                self._seen = throttled
+                self.limit = max(1.0, self.limit / 2)
+            else:
+                self.limit = min(float(self.maximum), self.limit + 1)
+            self._cond.notify_all()
+        return False

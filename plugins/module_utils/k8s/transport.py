@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import re
 import threading
@@ -32,6 +31,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Unauthorized,
     Unreachable,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec  # noqa: F401 (API)
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.responses import (  # noqa: F401 (describe_request is API)
     describe_request,
     error_for,
@@ -148,6 +148,9 @@ class Transport(object):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._count = 0
+        # Throttled answers (429) seen, retried or not: callers that run requests in parallel
+        # read it to back off (evidence/live.py adaptive log concurrency).
+        self.throttled = 0
 
     @property
     def host(self):
@@ -251,6 +254,9 @@ class Transport(object):
             if 200 <= reply.status <= 299:
                 return reply.value
             wait = self._retry_wait(reply, attempt)
+            if reply.status == 429:
+                with self._lock:
+                    self.throttled += 1
             if wait is None:
                 raise self._error(method, path, reply.status, reply.reason, reply.body, reply.headers)
             self._sleep(wait)
@@ -333,22 +339,6 @@ class Transport(object):
             content_type = "application/merge-patch+json"
         return self._exchange(method, path, query, body=body, content_type=content_type,
                               consume=lambda raw: self._read_json(raw, method, path))
-
-
-def auth_argument_spec(**options):
-    """kubernetes.core's connection options (kubeconfig, context, host, api_key, ...) plus ``options``.
-
-    Every cluster-facing module builds its argument_spec here, so the kubernetes.core import lives in
-    this one adapter. Without kubernetes.core only ``options`` are returned; live use then fails
-    clearly in transport_from_module.
-    """
-    try:
-        from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    except ImportError:
-        AUTH_ARG_SPEC = {}
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(options)
-    return spec
 
 
 def _core_get_api_client():
