@@ -38,8 +38,8 @@ def test_tarball_ships_the_collection_and_nothing_else(tarball):
         assert required in names, required
     info = manifest["collection_info"]
     assert info["license"] == ["GPL-3.0-or-later"]
-    assert not any("example.invalid" in (info.get(key) or "") for key in ("repository", "documentation", "issues",
-                                                                            "homepage"))
+    urls = [info.get(key) or "" for key in ("repository", "documentation", "issues", "homepage")]
+    assert not any("example.invalid" in url for url in urls)
 
 
 def test_module_docs_render_without_kubernetes_core(tarball, tmp_path):
