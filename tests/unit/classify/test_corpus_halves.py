@@ -51,6 +51,7 @@ def test_halves_scores(capsys):
     assert held["right"] >= HELDOUT_FLOOR * held["total"] - 1e-9
 
 
-# Held-out score measured when the 72 cases of 2026-12-02 were added, before any rule change, was 125/139;
-# after the family fixes (written against the development half and unit tests) it is 135/139: the floor.
-HELDOUT_FLOOR = 135 / 139
+# Held-out score measured with the classifier as it was before the issue-13 rule changes: 145/159 (the 92 cases
+# added on 2026-12-02 included; they were written before the classifier was run on them). After the family fixes,
+# written against the development half and the unit tests, it is 155/159: the floor.
+HELDOUT_FLOOR = 155 / 159
