@@ -143,6 +143,7 @@ try:
     from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, utcnow
     from ansible_collections.aiops.k8s.plugins.module_utils.records import model as records
     from ansible_collections.aiops.k8s.plugins.module_utils.records.collect import RunCollector
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
     from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore, load_key
     from ansible_collections.aiops.k8s.plugins.plugin_utils.render import render_record_markdown
     from ansible_collections.aiops.k8s.plugins.plugin_utils.sink import http_post
@@ -269,8 +270,11 @@ class CallbackModule(CallbackBase):
     def _emit_follow_up(self, store, op_id, kind, payload, run):
         """A follow-up revision, built from the newest revision INSIDE the store lock (no forks)."""
         def build(previous, entry):
-            note = None if previous is not None else "follow-up %s of %s: no earlier record found in %s" % (
-                kind, op_id, store.root)
+            note = None
+            if previous is None:
+                previous = self._reconstruct(op_id, run)
+            if previous is None:
+                note = "follow-up %s of %s: no earlier record found in %s" % (kind, op_id, store.root)
             return self._clean(records.follow_up_revision(previous, kind, payload, run, entry=entry, note=note))
 
         if "file" not in self._sinks:
@@ -281,6 +285,15 @@ class CallbackModule(CallbackBase):
             self._errors.append("revising record %s: %s" % (op_id, _one_line(exc)))
             return self._emit(store, build(None, None))
         return self._publish_record(record, os.path.join(store.root, entry["file"]), None, entry)
+
+    def _reconstruct(self, op_id, run):
+        """The operation store's copy of an operation whose run left no record (None when it has none)."""
+        try:
+            directory = opstore.state_dir()
+            return records.reconstruct_record(opstore.load(directory, op_id), opstore.record_path(directory, op_id),
+                                              run)
+        except (opstore.OpStoreError, OSError, ValueError):
+            return None
 
     def _clean(self, record):
         record["runs"][-1]["callback_errors"] = list(self._errors)

@@ -108,3 +108,28 @@ def test_lessons_are_a_chained_revision_listed_in_the_report(tmp_path):
     markdown = (out / "phr-report.md").read_text()
     assert "| `%s` | Size limits from usage | dave | 2026-12-10 |" % OP_ID in markdown
     assert "chain intact" in verify(records).stdout
+
+
+def test_rollback_of_an_operation_without_record_is_rebuilt_from_the_operation_store(tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+    from tests.integration.test_phr_callback import PLAN, approval, operation, task
+
+    records = tmp_path / "phr"
+    pre_state = {"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": [
+        {"name": "app", "env": [{"name": "DB_PASS", "value": "only-in-the-store"}]}]}}}}
+    path = opstore.save(str(tmp_path / "operations"), {
+        "operation_id": OP_ID, "plan": PLAN, "approval": approval(), "pre_state": pre_state,
+        "pre_state_digest": opstore.digest(pre_state),
+        "operation": operation("applied", diff=None, pre_state_ref=None, pre_state_digest=None)})
+    rollback = {"operation_id": OP_ID, "rollback": {"attempted": True, "succeeded": True,
+                                                    "started_at": "2026-11-25T19:30:00Z",
+                                                    "finished_at": "2026-11-25T19:31:00Z"}}
+    run_playbook(tmp_path, [task("Roll back", "rollback", rollback, changed=True)], records, name="rollback.yml")
+    (entry,) = index(records)
+    record = load(records, entry)
+    assert record["reconstructed"] is True and record["status"] == "rolled_back"
+    assert record["decision"]["approver"] == "alice" and "reconstructed from the operation store" in \
+        " ".join(record["problems"])
+    assert record["rollback"]["pre_state_digest"] == opstore.digest(pre_state)
+    assert record["rollback"]["pre_state_ref"] == path
+    assert "only-in-the-store" not in (records / entry["file"]).read_text()

@@ -476,3 +476,22 @@ def test_early_follow_up_is_ignored():
         "aiops": {"kind": "validation", "version": 1}, "operation_id": OP_ID,
         "msg": "checkpoint is not reached"})
     assert rmodel.build_records(collector, RUN, now=NOW) == {"records": [], "follow_ups": []}
+
+
+def test_rollback_of_an_unrecorded_operation_is_rebuilt_from_the_operation_store(tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+
+    pre_state = {"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": [
+        {"name": "app", "env": [{"name": "DB_PASS", "value": "in-the-store-only"}]}]}}}}
+    saved = {"operation_id": OP_ID, "plan": plan(), "approval": approval(), "pre_state": pre_state,
+             "pre_state_digest": opstore.digest(pre_state), "operation": operation(status="applied", diff=None, pre_state_ref=None)}
+    path = opstore.save(str(tmp_path), saved)
+    base = rmodel.reconstruct_record(opstore.load(str(tmp_path), OP_ID), path, RUN, now=NOW)
+    revision = rmodel.follow_up_revision(base, "rollback", {"rollback": {
+        "attempted": True, "succeeded": True, "started_at": "2026-11-25T19:30:00Z",
+        "finished_at": "2026-11-25T19:31:00Z"}}, RUN, now=NOW)
+    jsonschema.Draft202012Validator(SCHEMA).validate(revision)
+    assert revision["revision"] == 1 and revision["reconstructed"] is True and revision["status"] == "rolled_back"
+    assert revision["decision"]["approver"] == "bob" and revision["rollback"]["pre_state_ref"] == path
+    assert "original_record" in revision["completeness"]["missing"]
+    assert "in-the-store-only" not in json.dumps(revision)  # the saved object is referenced, never copied
