@@ -16,8 +16,11 @@ author:
   - aiops.k8s maintainers (@aiops-k8s)
 description:
   - Executes exactly one plan made by M(aiops.k8s.remediation_plan), and only when O(approval) is a valid approval
-    of that plan's id by a named approver with a justification, given and used before the plan expires.
-    Trivial-tier plans need no approval. Anything else is refused before any request reaches the cluster.
+    of that plan's id by a named approver with a justification, given and used before the plan expires, once.
+    Trivial-tier plans need no approval. Anything else is refused before any write reaches the cluster.
+  - The plan is untrusted input. The tier and SLA are derived again from the target as read live, the code floors
+    and the site policy named by E(AIOPS_K8S_POLICY_FILE); the plan's risk_tier, expires_at and sla_seconds are
+    ignored. Target names are validated; unknown params keys are refused.
   - "Order: verify the approval; read the target and refuse if it changed since planning (uid, generation or spec);
     save the full pre-change object in the operation store; server-side dry run; diff; (check mode stops here);
     apply; validate for O(validation_window) seconds (rollout complete or pod gone/replaced, and no new restarts or
@@ -129,13 +132,23 @@ operation:
       description: The object changed.
       type: dict
     risk_tier:
-      description: Tier of the plan.
+      description: Tier derived by the executor from the live object and the policy (not the plan's claim).
       type: str
+    tier_reason:
+      description: Why that tier.
+      type: str
+    gate:
+      description: "The gate's verdict: verdict (approved, refused, not_required), reason, approver, mode,
+        decided_at, plan_shown_at, sla_seconds, latency_seconds, sla_breached."
+      type: dict
+    drift:
+      description: checked, drifted, reason.
+      type: dict
     approval:
       description: The approval as given.
       type: dict
     status:
-      description: applied, validated, rolled_back, rollback_failed, refused, dry_run or failed.
+      description: applied, validated, rolled_back, rollback_failed, refused, dry_run, conflict or failed.
       type: str
     summary:
       description: The change in one line.

@@ -17,11 +17,12 @@ author:
 description:
   - Takes one diagnosis returned by M(aiops.k8s.pod_diagnose), chooses one of its proposed remediations and binds
     it to the target's current state (uid, generation and a digest of its spec), read from the cluster now.
-  - The risk tier is the proposal's tier raised, never lowered, by the action's documented floor and by O(policy).
-    The plan expires after the tier's SLA (trivial 0 s, low 5 min, medium 30 min, critical 120 min by default).
-  - The plan id is 8 characters derived from the plan's content, so it is the same when planning again against
-    an unchanged target and different as soon as the target, the action or the params differ. An approval names
-    this id, which binds it to exactly this change.
+  - The risk tier comes from the one safety policy (the code floors on the target as read now, the site policy
+    named by E(AIOPS_K8S_POLICY_FILE), then O(policy), which can only raise). The plan expires after the tier's SLA
+    (trivial 0 s, low 5 min, medium 30 min, critical 120 min at most). M(aiops.k8s.remediate) derives both again.
+  - The plan id is 26 characters (about 128 bits) derived from the plan's content, so it is the same when planning
+    again against an unchanged target and different as soon as the target, the action or the params differ. An
+    approval names this id, which binds it to exactly this change.
   - Read-only. Never changes anything.
 options:
   diagnosis:

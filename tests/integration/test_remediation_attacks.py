@@ -292,3 +292,28 @@ def test_automatic_rollback_stops_on_another_operators_change(kube_api, tmp_path
     ours = [r for r in writes(kube_api) if r["method"] in ("PUT", "POST", "DELETE")]
     assert ours == []                              # no restore was sent over the other operator's change
     assert spec_of(kube_api)["template"]["metadata"]["annotations"]["team"] == "hotfix"
+
+
+# ------------------------------------------------------------------ 7. who may approve what
+
+def _execute(api, plan, approval, tmp_path, **options):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
+    base = {"state_dir": str(tmp_path / "ops"), "validation_window": 1, "poll_interval": 0.1}
+    base.update(options)
+    return execute(Cluster(HttpTransport(api)), plan, approval, base, utcnow)
+
+
+def test_site_policy_limits_unsigned_approvals_and_four_eyes(kube_api, tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import merge
+    node(kube_api)
+    target = {"api_version": "v1", "kind": "Node", "namespace": None, "name": "node-1"}
+    plan = make_plan(kube_api, "cordon_node", target, tier="critical", owner=None)
+    kube_api.clear_requests()
+    changed, op, _d = _execute(kube_api, plan, approval_for(plan), tmp_path,
+                               policy=merge({"unsigned_max_tier": "medium"}))
+    assert op["status"] == "refused" and "unsigned pre-approval is accepted only up to medium" in op["error"]
+    changed, op, _d = _execute(kube_api, plan, approval_for(plan, approver="alice"), tmp_path, requester="alice")
+    assert op["status"] == "refused" and "four eyes" in op["error"]
+    changed, op, _d = _execute(kube_api, plan, approval_for(plan, mode="interactive"), tmp_path, os_user=None)
+    assert op["status"] == "refused" and "account of the approver is unknown" in op["error"]
+    assert writes(kube_api) == []

@@ -278,7 +278,7 @@ def test_troubleshooting_quotes_messages_the_code_raises():
                      "needs an approval: run interactively and type the plan id",
                      "an approval is bound to one exact plan",
                      "does not match its content (expected id",
-                     "names no approver: an approval needs a named person",
+                     "is blank (empty, whitespace or invisible characters)",
                      "stdin is not a terminal, so nobody can type the plan id",
                      "The aiops_plan artifact is missing",
                      "checkpoint is not reached: run later or set wait",

@@ -125,12 +125,12 @@ def authenticate(approval, tier, options, plan_id):
             raise GateRefusal("Interactive approval of plan %s: the operating-system account of the approver is "
                               "unknown; refusing rather than recording an anonymous approval" % plan_id)
     else:
-        limit = (options.get("policy") or {}).get("unsigned_max_tier") or options.get("unsigned_max_tier") or "critical"
+        limit = (options.get("policy") or {}).get("unsigned_max_tier") or "critical"
         if tier_rank(tier) > tier_rank(limit):
             raise GateRefusal("Plan %s is %s tier: an unsigned pre-approval is accepted only up to %s; sign it "
                               "(ssh-keygen -Y sign) or approve it in AWX" % (plan_id, tier, limit))
         approver = approval.get("approver").strip()
-    four_eyes = options.get("four_eyes_tiers", ("critical",))
+    four_eyes = (options.get("policy") or {}).get("four_eyes_tiers") or ("critical",)
     if tier in four_eyes and requester and approver == requester:
         raise GateRefusal("Plan %s is %s tier: the approver (%s) must be another person than the requester (four eyes)"
                           % (plan_id, tier, approver))

@@ -62,6 +62,7 @@ ACTION_PARAMS = {
 OVERRIDABLE = ("memory_limit", "limits", "requests", "image", "replicas")
 DEFAULT_LIMITS = {"max_memory": "16Gi", "max_replicas": 50}
 ENV_POLICY_FILE = "AIOPS_K8S_POLICY_FILE"
+POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers")
 
 
 def sla_seconds(tier, policy=None):
@@ -159,9 +160,15 @@ def normalise(policy, what="Policy"):
     policy = policy or {}
     if not isinstance(policy, dict):
         raise InvalidInput("%s must be a mapping with a 'rules' list" % what)
-    unknown = sorted(set(policy) - {"rules", "tier_sla_seconds", "limits"})
+    unknown = sorted(set(policy) - set(POLICY_KEYS))
     if unknown:
-        raise InvalidInput("%s has unknown key(s) %s: use rules, tier_sla_seconds, limits" % (what, ", ".join(unknown)))
+        raise InvalidInput("%s has unknown key(s) %s: use %s" % (what, ", ".join(unknown), ", ".join(POLICY_KEYS)))
+    for key in ("unsigned_max_tier",):
+        if policy.get(key) is not None and policy[key] not in RISK_TIERS:
+            raise InvalidInput("%s %s must be one of %s" % (what, key, ", ".join(RISK_TIERS)))
+    four_eyes = policy.get("four_eyes_tiers") or []
+    if not isinstance(four_eyes, list) or any(t not in RISK_TIERS for t in four_eyes):
+        raise InvalidInput("%s four_eyes_tiers must be a list of tiers (%s)" % (what, ", ".join(RISK_TIERS)))
     rules = []
     for number, rule in enumerate(policy.get("rules") or []):
         if not isinstance(rule, dict) or rule.get("min_tier") not in RISK_TIERS:
@@ -178,7 +185,8 @@ def normalise(policy, what="Policy"):
     limits = dict(policy.get("limits") or {})
     if set(limits) - set(DEFAULT_LIMITS):
         raise InvalidInput("%s limits accepts only %s" % (what, ", ".join(DEFAULT_LIMITS)))
-    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits}
+    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits,
+            "unsigned_max_tier": policy.get("unsigned_max_tier"), "four_eyes_tiers": list(four_eyes)}
 
 
 def merge(site=None, extra=None):
@@ -197,7 +205,12 @@ def merge(site=None, extra=None):
     for source in (base["limits"], added["limits"]):
         for key, value in source.items():
             limits[key] = _tighter(key, limits[key], value)
-    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits}
+    # Stricter wins: the lowest tier an unsigned approval may approve, every tier that needs four eyes.
+    unsigned = [t for t in (base["unsigned_max_tier"], added["unsigned_max_tier"]) if t]
+    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits,
+            "unsigned_max_tier": min(unsigned, key=tier_rank) if unsigned else "critical",
+            "four_eyes_tiers": sorted(set(["critical"] + base["four_eyes_tiers"] + added["four_eyes_tiers"]),
+                                      key=tier_rank)}
 
 
 def _tighter(key, current, value):

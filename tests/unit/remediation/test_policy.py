@@ -97,3 +97,13 @@ def test_site_policy_file(tmp_path):
     assert pol.load_site_policy({}) == {}
     with pytest.raises(InvalidInput, match="Cannot read the site policy"):
         pol.load_site_policy({pol.ENV_POLICY_FILE: str(tmp_path / "missing")})
+
+
+def test_unsigned_and_four_eyes_only_get_stricter():
+    merged = pol.merge({"unsigned_max_tier": "medium", "four_eyes_tiers": ["medium"]},
+                       {"unsigned_max_tier": "critical"})
+    assert merged["unsigned_max_tier"] == "medium"                 # extra vars cannot widen it
+    assert merged["four_eyes_tiers"] == ["medium", "critical"]
+    assert pol.merge()["unsigned_max_tier"] == "critical" and pol.merge()["four_eyes_tiers"] == ["critical"]
+    with pytest.raises(InvalidInput, match="unsigned_max_tier"):
+        pol.merge({"unsigned_max_tier": "none"})
