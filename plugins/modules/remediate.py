@@ -204,6 +204,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opsto
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
@@ -240,11 +241,13 @@ def main():
         module.fail_json(msg="validation_window must be >= 0 and poll_interval > 0", changed=False, aiops=marker)
     try:
         policy = safety.merge(safety.load_site_policy())
+        key = integrity.load_key()
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
     account = os_account()
     options = {
         "policy": policy,
+        "key": key,
         "requester": account,
         "os_user": account,
         "state_dir": opstore.state_dir(params["state_dir"]),

@@ -182,6 +182,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import aut
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module, target_path
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
     PlanError, build_plan, check_target, rebind, select_remediation,
@@ -215,10 +216,11 @@ def main():
         current = cluster.get(target_path(target))
         plan = build_plan(params["diagnosis"], current, utcnow(), remediation=params["remediation"],
                           action=params["action"], policy=params["policy"], site_policy=site)
-        result = {"changed": False, "plan": plan, "aiops": marker}
+        key = integrity.load_key()
+        result = {"changed": False, "plan": integrity.sign(plan, key), "aiops": marker}
         if params["params_override"]:
             limits = safety.merge(site, params["policy"])["limits"]
-            result["conditional_plan"] = rebind(plan, params["params_override"], limits)
+            result["conditional_plan"] = integrity.sign(rebind(plan, params["params_override"], limits), key)
     except (PlanError, AiopsError) as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
     module.exit_json(**result)

@@ -98,7 +98,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import parse_time, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
@@ -124,8 +124,8 @@ def main():
     op_id = params["operation_id"]
     marker = {"kind": "validation", "version": 1}
     try:
-        record = opstore.load(opstore.state_dir(params["state_dir"]), op_id)
-    except opstore.OpStoreError as exc:
+        record = opstore.load(opstore.state_dir(params["state_dir"]), op_id, integrity.load_key())
+    except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
     applied = parse_time((record.get("operation") or {}).get("applied_at"))
     if applied is None:

@@ -75,7 +75,7 @@ aiops:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
@@ -95,7 +95,8 @@ def main():
     marker = {"kind": "rollback", "version": 1}
     directory = opstore.state_dir(module.params["state_dir"])
     try:
-        record = opstore.load(directory, op_id)
+        key = integrity.load_key()
+        record = opstore.load(directory, op_id, key)
         cluster = cluster_from_module(module)
         changed, result = rollback_operation(cluster, record, utcnow, check_mode=module.check_mode)
     except (opstore.OpStoreError, ActionError, AiopsError) as exc:
@@ -107,7 +108,7 @@ def main():
     if not module.check_mode:
         record.setdefault("rollbacks", []).append(result)
         try:
-            opstore.save(directory, record)
+            opstore.save(directory, record, key)
         except opstore.OpStoreError as exc:
             module.warn(str(exc))
     out = {"changed": changed, "operation_id": op_id, "rollback": result, "aiops": marker}

@@ -317,3 +317,46 @@ def test_site_policy_limits_unsigned_approvals_and_four_eyes(kube_api, tmp_path)
     changed, op, _d = _execute(kube_api, plan, approval_for(plan, mode="interactive"), tmp_path, os_user=None)
     assert op["status"] == "refused" and "account of the approver is unknown" in op["error"]
     assert writes(kube_api) == []
+
+
+# ------------------------------------------------------------------ 8. keyed MAC across job boundaries
+
+KEY = b"k" * 32
+
+
+def test_forged_plan_without_the_site_mac_is_refused(kube_api, tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
+    seed_deployment(kube_api)
+    plan = integrity.sign(make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"}), KEY)
+    forged = forge(plan, params={"memory_limit": "512Mi"})            # id recomputed, MAC cannot be
+    kube_api.clear_requests()
+    changed, op, _d = _execute(kube_api, forged, approval_for(forged), tmp_path, key=KEY)
+    assert op["status"] == "refused" and "no valid MAC" in op["error"]
+    unsigned = dict(plan)
+    unsigned.pop("mac")
+    changed, op, _d = _execute(kube_api, unsigned, approval_for(unsigned), tmp_path, key=KEY)
+    assert op["status"] == "refused"
+    assert writes(kube_api) == []
+    with Controller(kube_api, duration=20):
+        changed, op, _d = _execute(kube_api, plan, approval_for(plan), tmp_path, key=KEY)
+    assert op["status"] == "validated", op                          # the genuine plan still runs
+
+
+def test_hand_written_operation_record_is_refused_by_rollback(kube_api, tmp_path):
+    """Attack: a record in a state_dir of the caller's choice that 'restores' a privileged pod in kube-system."""
+    evil = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "pwn", "namespace": "kube-system", "uid": "uid-pwn"},
+            "spec": {"hostPID": True, "containers": [{"name": "x", "image": "busybox",
+                                                      "securityContext": {"privileged": True}}],
+                     "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}}
+    target = {"api_version": "v1", "kind": "Pod", "namespace": "kube-system", "name": "pwn"}
+    record = {"operation_id": "op-20261202120000-abcdef", "pre_state": evil, "pre_state_digest": opstore.digest(evil),
+              "plan": {"action": "delete_pod", "target": target, "target_uid": "uid-pwn"},
+              "operation": {"status": "validated"}}
+    directory = str(tmp_path / "chosen-by-caller")
+    opstore.save(directory, record)                                   # written without the site key
+    with pytest.raises(opstore.OpStoreError, match="no valid MAC"):
+        opstore.load(directory, record["operation_id"], KEY)
+    kube_api.clear_requests()
+    assert writes(kube_api) == []
+    assert kube_api.get("/api/v1/namespaces/kube-system/pods/pwn").get("code") == 404

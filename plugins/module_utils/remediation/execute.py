@@ -23,7 +23,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time, seconds_between
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import tier_rank
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import is_conflict, object_path, target_path
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import (
     ActionError, build_change, comparable, is_controller_owned, restored,
@@ -177,6 +177,9 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
 
     try:
         check_plan_integrity(plan)
+        if not integrity.verify(plan, options.get("key")):
+            raise GateRefusal("Plan %s carries no valid MAC for this site's plan key: it was not made by "
+                              "remediation_plan here, or it was edited; plan again" % plan.get("plan_id"))
         check_target(plan.get("target"))
         safety.check_params(plan.get("action"), plan.get("params") or {})
     except (GateRefusal, PlanError, InvalidInput) as exc:
@@ -230,7 +233,7 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
             baseline = {}
         record["baseline_restarts"] = baseline
         try:
-            operation["pre_state_ref"] = opstore.save(store, record)
+            operation["pre_state_ref"] = opstore.save(store, record, options.get("key"))
         except opstore.OpStoreError as exc:
             return False, finish("failed", "%s: nothing changed" % exc), None
         operation["pre_state_digest"] = record["pre_state_digest"]
@@ -259,18 +262,18 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
             opstore.consume_approval(store, approval, approved["plan_id"], operation["operation_id"], _iso(clock()))
         except opstore.OpStoreError as exc:
             operation["gate"].update(verdict="refused", reason=str(exc))
-            _save_quietly(store, record, operation)
+            _save_quietly(store, record, operation, options.get("key"))
             return False, finish("refused", str(exc)), diff
     try:
         applied = cluster.write(change)
     except AiopsError as exc:
         error = "Applying %s failed: %s" % (change["summary"], exc)
         if is_conflict(exc) or getattr(exc, "status", None) == 422:
-            _save_quietly(store, record, operation)
+            _save_quietly(store, record, operation, options.get("key"))
             return False, finish("conflict", error + "; the object changed since it was read: nothing was changed"), diff
         operation["rollback"] = _rollback_after_error(cluster, current, change, approved, error, clock, path)
         status = "rolled_back" if operation["rollback"]["succeeded"] else "rollback_failed"
-        _save_quietly(store, record, operation)
+        _save_quietly(store, record, operation, options.get("key"))
         return bool(operation["rollback"].get("changed")), finish(status, error), diff
     operation["applied_at"] = _iso(clock())
     operation["status"] = "applied"
@@ -300,7 +303,7 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
         else:
             finish("rollback_failed", "Validation of %s failed; ROLLBACK FAILED: %s" % (what, outcome["detail"]))
     record["applied_state"] = applied_state
-    _save_quietly(store, record, operation)
+    _save_quietly(store, record, operation, options.get("key"))
     return True, operation, diff
 
 
@@ -410,10 +413,10 @@ def _rollback_after_error(cluster, saved, change, plan, error, clock, path):
     return result
 
 
-def _save_quietly(store, record, operation):
+def _save_quietly(store, record, operation, key=None):
     record["operation"] = operation
     try:
-        opstore.save(store, record)
+        opstore.save(store, record, key)
     except opstore.OpStoreError as exc:
         operation.setdefault("warnings", []).append(str(exc))
 

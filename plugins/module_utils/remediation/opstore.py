@@ -22,6 +22,7 @@ import tempfile
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import sha256_hex
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 
 __metaclass__ = type
 
@@ -122,9 +123,10 @@ def record_path(directory, operation_id):
     return os.path.join(directory, operation_id + ".json")
 
 
-def save(directory, record):
-    """Write record atomically; returns its path."""
+def save(directory, record, key=None):
+    """Write record atomically (with a MAC when a plan key is configured); returns its path."""
     path = record_path(directory, record.get("operation_id"))
+    record = integrity.sign(record, key)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=".op-", suffix=".tmp", dir=directory)
@@ -146,7 +148,7 @@ def save(directory, record):
     return path
 
 
-def load(directory, operation_id):
+def load(directory, operation_id, key=None):
     path = record_path(directory, operation_id)
     try:
         with open(path) as stream:
@@ -160,4 +162,7 @@ def load(directory, operation_id):
         raise OpStoreError("Operation record %s is incomplete (no pre_state)" % path)
     if digest(record["pre_state"]) != record.get("pre_state_digest"):
         raise OpStoreError("Operation record %s was modified: pre_state no longer matches its digest" % path)
+    if not integrity.verify(record, key):
+        raise OpStoreError("Operation record %s carries no valid MAC for this site's plan key: it was not written "
+                           "by remediate here, or it was edited; refusing it" % path)
     return record
