@@ -199,7 +199,11 @@ def test_fleet_run_reports_each_cluster_and_survives_unreachable_forbidden_and_s
     assert clusters["alpha"]["failing"] == 3
     assert clusters["alpha"]["summary"]["CrashLoopBackOff"] == 2
     assert clusters["alpha"]["summary"]["ImagePullBackOff"] == 1
-    assert model["totals"] == {"clusters": 5, "ok": 1, "not_ok": 4, "scanned": 5, "failing": 3, "offenders": 2}
+    assert model["totals"] == {"clusters": 5, "ok": 1, "not_ok": 4, "scanned": 5, "failing": 3, "workloads": 0,
+                               "offenders": 2}
+    # Ranked worst first: the only diagnosed cluster with failing pods leads and is marked; the rest follow.
+    assert model["clusters"][0]["name"] == "alpha" and model["clusters"][0]["worst"] is True
+    assert model["worst_cluster"] == "alpha"
     # The two crashing web pods collapse into one offender row for their Deployment.
     top = model["offenders"][0]
     assert (top["cluster"], top["workload"], top["category"], top["pods"]) == (
@@ -214,6 +218,7 @@ def test_fleet_run_reports_each_cluster_and_survives_unreachable_forbidden_and_s
     assert "- **beta** is **forbidden**" in markdown
     assert "- **gamma** is **unreachable**" in markdown
     assert "| alpha | 2 | 1 | 3 |" in markdown
+    assert "| 1 | alpha (**worst**) |" in markdown
     assert "/runbooks/CrashLoopBackOff.md)" in markdown
 
     html = (report_dir / "fleet-report.html").read_text()
@@ -223,7 +228,7 @@ def test_fleet_run_reports_each_cluster_and_survives_unreachable_forbidden_and_s
     assert 'data-cluster="epsilon" data-status="timeout"' in html
     assert "1 / 5" in html
     summary = " ".join(proc.stdout.split())
-    assert "1/5 clusters diagnosed, 5 pods scanned, 3 need attention." in summary
+    assert "1/5 clusters diagnosed, 5 pods scanned, 3 pods and 0 workloads need attention (worst: alpha)." in summary
     assert "beta: forbidden." in summary and "gamma: unreachable." in summary and "delta: unauthorized." in summary
     assert "epsilon: timeout." in summary
     for name in ("fleet-report.md", "fleet-report.html", "fleet-report.json"):
