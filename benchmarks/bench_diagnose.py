@@ -14,6 +14,11 @@ What is measured:
   extrapolated linearly (the table says so);
 - offline: a dump of --dump-pods pods written in the kubectl cluster-info dump layout, read with the
   dump source and classified; pods/second for classification alone and for read + classify.
+- with --latency MS [--log-latency MS]: the emulator adds that much to every API request (and more to each
+  pod log read, the kubelet hop), like a remote API server; the scan and the kubectl baseline both pay it.
+  --throttle N answers the first N API requests with 429 + Retry-After. Request counts are printed.
+
+    .venv/bin/python benchmarks/bench_diagnose.py --latency 10 --log-latency 40 --dump-pods 0
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ def bench_live(args, workdir):
     objects, logs = scenarios.make_fleet(namespaces=args.namespaces, pods=args.pods,
                                          failing_ratio=args.failing, now=NOW)
     rows = {}
-    with KubeEmulator() as api:
+    with KubeEmulator(latency=args.latency / 1000.0, log_latency=args.log_latency / 1000.0) as api:
         api.load(objects, scenarios.logs_as_list(logs))
         api.settle()  # pre-serialised before the measured LISTs
         kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
@@ -97,12 +102,16 @@ def bench_live(args, workdir):
         walls = []
         for _run in range(args.repeat):
             api.clear_requests()
+            if args.throttle:
+                api.set_options(throttle=args.throttle, retry_after=args.retry_after)
             rc, wall, rss = run_measured([str(ROOT / ".venv/bin/ansible-playbook"), playbook], env=env)
             if rc != 0:
                 raise SystemExit("ansible-playbook failed (rc=%d)" % rc)
             walls.append(wall)
-        requests = [r for r in api.requests if r["method"] == "GET"]
+        served = list(api.requests)
+        requests = [r for r in served if r["method"] == "GET"]
         log_reads = sum(1 for r in requests if r["path"].endswith("/log"))
+        throttled = sum(1 for r in served if r.get("status") == 429)
 
         api.clear_requests()
         start = time.perf_counter()
@@ -115,6 +124,7 @@ def bench_live(args, workdir):
                                  requests=len(api.requests))
         rows["ansible"] = dict(wall=sorted(walls)[len(walls) // 2], wall_min=min(walls), wall_max=max(walls),
                                runs=len(walls), startup=startup, requests=len(requests), log_reads=log_reads,
+                               throttled=throttled,
                                rss=rss, diagnosed=len(result["diagnoses"]), scanned=result["scanned"])
 
         failing = failing_pods(objects)
@@ -164,24 +174,32 @@ def main():
     parser.add_argument("--dump-pods", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3, help="ansible-playbook runs; the median is reported")
     parser.add_argument("--json", help="also write the raw numbers here")
+    parser.add_argument("--latency", type=float, default=0.0, help="ms the emulator adds to every API request")
+    parser.add_argument("--log-latency", type=float, default=0.0, help="ms more for each pod log read")
+    parser.add_argument("--throttle", type=int, default=0, help="answer the first N requests of each run with 429")
+    parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with the 429s")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="aiops-bench-")
     try:
         live = bench_live(args, workdir)
-        offline = bench_offline(args, workdir)
+        offline = bench_offline(args, workdir) if args.dump_pods > 0 else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     a, p = live["ansible"], live["inprocess"]
     requests_per_ns = (a["requests"] - a["log_reads"]) / float(args.namespaces)
-    print("\n## Cluster-wide scan: %d pods in %d namespaces, %.0f%% failing (emulator over HTTP)\n"
-          % (args.pods, args.namespaces, args.failing * 100))
+    latency = (", %g ms per request + %g ms per log read" % (args.latency, args.log_latency)
+               if args.latency or args.log_latency else "")
+    print("\n## Cluster-wide scan: %d pods in %d namespaces, %.0f%% failing (emulator over HTTP%s)\n"
+          % (args.pods, args.namespaces, args.failing * 100, latency))
     print("| Measure | pod_diagnose via ansible-playbook | target |")
     print("| --- | --- | --- |")
     print("| Wall time incl. Ansible start-up (median of %d; min-max) | %.2f s (%.2f-%.2f) | <= 5 s |"
           % (a["runs"], a["wall"], a["wall_min"], a["wall_max"]))
     print("| Ansible start-up alone (one-task playbook, best of 3) | %.2f s | |" % a["startup"])
     print("| API requests (log reads) | %d (%d) | |" % (a["requests"], a["log_reads"]))
+    if args.throttle:
+        print("| Answers throttled with 429 (all retried) | %d | |" % a["throttled"])
     print("| Requests per namespace, logs excluded | %.2f | <= 3 |" % requests_per_ns)
     print("| Peak RSS (largest process) | %.0f MiB | |" % a["rss"])
     print("| Pods scanned / diagnosed | %d / %d | |" % (a["scanned"], a["diagnosed"]))
@@ -199,6 +217,11 @@ def main():
             k["total"]))
         print("| Speed-up of pod_diagnose | %.1fx |" % (k["total"] / a["wall"]))
     o = offline
+    if o is None:  # --dump-pods 0: live scan only
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"live": live, "args": vars(args)}, handle, indent=2)
+        return
     print("\n## Offline: dump of %d pods (kubectl cluster-info dump layout)\n" % o["pods"])
     print("| Measure | value | target |")
     print("| --- | --- | --- |")

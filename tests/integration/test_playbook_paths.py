@@ -48,10 +48,15 @@ def test_relative_archive_and_report_dir_from_the_users_directory(tmp_path):
     with tarfile.open(str(work / "dump.tar.gz"), "w:gz") as out:
         out.add(os.path.join(REPO, "examples", "cluster-dump"), arcname="cluster-dump")
     # Blank survey answers (selector, pod, report_dir of other runs) must count as unset.
-    rc, out = run("diagnose_pod", work, offline_env(tmp_path), "dump_dir=dump.tar.gz", "report_dir=reports/today",
+    env = dict(offline_env(tmp_path), ANSIBLE_SHOW_CUSTOM_STATS="1")
+    rc, out = run("diagnose_pod", work, env, "dump_dir=dump.tar.gz", "report_dir=reports/today",
                   "pod_namespace=shop", "selector=", "pod=", "field_selector=", "as_of=")
     assert rc == 0, out
     assert "WARNING" not in out
+    # The workflow artifact is the summary and ids; the evidence stays in the report file.
+    stats = out[out.index("CUSTOM STATS"):]
+    assert "aiops_diagnosis_summary" in stats and "category: OOMKilled" in stats
+    assert "evidence" not in stats and "remediations" not in stats
     report = work / "reports" / "today"
     assert "Report written to %s/diagnosis.md" % report in out
     assert not os.path.exists(os.path.join(REPO, "playbooks", "reports"))
