@@ -96,7 +96,9 @@ options:
     default: 65536
   log_concurrency:
     description:
-      - How many logs are read from the API at the same time.
+      - How many logs are read from the API at the same time at first. The number grows by one per answer while
+        the API server keeps up, up to 32 (or this value when higher), and halves whenever the server answers
+        429 Too Many Requests; throttled reads are retried after the server's Retry-After.
     type: int
     default: 8
   request_timeout:
