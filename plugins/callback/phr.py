@@ -18,6 +18,12 @@ description:
   - At the end of the run writes one record per operation to C(<record_dir>/<YYYY-MM-DD>/<operation-id>.json)
     and a Markdown rendering next to it, atomically and never overwriting a file, and appends a hash-chained
     entry to C(<record_dir>/index.jsonl) under a file lock. A diagnose-only run gets one C(diag-...) record.
+  - Write-ahead - before a task of M(aiops.k8s.remediate) or M(aiops.k8s.rollback) starts, chains a provisional
+    C(run-...) record (plan, approval, diagnosis, status C(applying)); the end of the run revises it to C(completed)
+    naming the final records. On Ctrl-C or SIGTERM the records collected so far are written and the provisional
+    record is revised to C(interrupted); after SIGKILL it stays C(applying). M(aiops.k8s.phr_verify) reports both.
+  - A follow-up of an operation whose run left no record is rebuilt from the operation store and marked
+    C(reconstructed).
   - Follow-up validations and rollbacks of an earlier operation are written as new revisions
     (C(<operation-id>.v2.json), ...) with their own chained index entry; old files are never edited.
   - Everything passes through the collection's redactor plus O(redact_patterns); extra vars are left out
@@ -128,9 +134,11 @@ options:
         key: include_extra_vars
 """
 
+import atexit
 import getpass
 import json
 import os
+import signal
 import socket
 import traceback
 
@@ -145,6 +153,7 @@ try:
     from ansible_collections.aiops.k8s.plugins.module_utils.records.collect import RunCollector
     from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
     from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore, load_key
+    from ansible_collections.aiops.k8s.plugins.module_utils.records.writeahead import provisional_record
     from ansible_collections.aiops.k8s.plugins.plugin_utils.render import render_record_markdown
     from ansible_collections.aiops.k8s.plugins.plugin_utils.sink import http_post
     IMPORT_ERROR = None
@@ -171,6 +180,14 @@ class CallbackModule(CallbackBase):
         self._extra_vars = None
         self._started = None
         self._finished = False
+        self._interrupted = None
+        self._pending = []          # write-ahead records written before a mutating task: (record, entry)
+        self._pid = os.getpid()     # forked workers inherit the handlers: only the controller writes
+        atexit.register(self._on_exit)
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+        except ValueError:  # not the main thread (embedded use): no handler, the next run flags the record
+            self._previous_sigterm = None
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
@@ -226,6 +243,52 @@ class CallbackModule(CallbackBase):
 
     # ---- end of run
 
+    # ---- write-ahead: a provisional record before a task that can change the cluster
+
+    def v2_runner_on_start(self, host, task):
+        if records is not None and _short(task.action) in MUTATING and "file" in self._sinks:
+            self._guard("write-ahead record", self._write_ahead, task)
+
+    def _write_ahead(self, task):
+        """Chain a provisional ``applying`` record (plan, approval, diagnosis seen so far) before the task
+        runs: a run killed during the change leaves it behind, and phr_verify lists it."""
+        run = self._run_info()
+        record = provisional_record(self._collector, run, task.get_name(), task.action)
+        store = RecordStore(self._record_dir, key=load_key(self._record_dir), head_file=self._head_file)
+        self._pending.append((self._clean(record), store.begin(self._clean(record))))
+
+    def _close_pending(self, status, written):
+        """Revise each write-ahead record: completed (naming the final records) or interrupted."""
+        store = RecordStore(self._record_dir, key=load_key(self._record_dir), head_file=self._head_file)
+        for record, _entry in self._pending:
+            final = dict(record, status=status, completed_by=written)
+            if status == "interrupted":
+                final["problems"] = list(record.get("problems") or []) + [
+                    "the run was interrupted (%s) after this write-ahead record: check the target and the "
+                    "operation store" % self._interrupted]
+            store.finish(final)
+        self._pending = []
+
+    def _on_sigterm(self, signum, frame):
+        if os.getpid() == self._pid:
+            self._interrupt("SIGTERM")
+        handler = self._previous_sigterm
+        if callable(handler):
+            handler(signum, frame)
+        raise SystemExit(128 + signum)
+
+    def _on_exit(self):
+        """Ctrl-C ends ansible-playbook without v2_playbook_on_stats: write what the run produced."""
+        if os.getpid() == self._pid and not self._finished:
+            self._interrupt("SIGINT or an early exit")
+
+    def _interrupt(self, reason):
+        if self._finished or records is None:
+            return
+        self._interrupted = reason
+        self._errors.append("run interrupted: %s" % reason)
+        self.v2_playbook_on_stats(None)
+
     def v2_playbook_on_stats(self, stats):
         if self._finished:
             return
@@ -265,6 +328,9 @@ class CallbackModule(CallbackBase):
             outcomes.append(self._emit(store, record))
         for op_id, kind, payload in built["follow_ups"]:
             outcomes.append(self._emit_follow_up(store, op_id, kind, payload, run))
+        if self._pending:
+            written = [summary["record_id"] for summary, _record in outcomes if summary["written"]]
+            self._close_pending("interrupted" if self._interrupted else "completed", written)
         self._report(outcomes)
 
     def _emit_follow_up(self, store, op_id, kind, payload, run):
@@ -382,6 +448,14 @@ class CallbackModule(CallbackBase):
         except Exception as exc:
             self._display.error("PHR: NO record was written for this run (%s; earlier: %s)"
                                 % (_one_line(exc), redact("; ".join(self._errors))))
+
+
+MUTATING = ("remediate", "rollback")
+
+
+def _short(action):
+    text = str(action or "")
+    return text[len("aiops.k8s."):] if text.startswith("aiops.k8s.") else None
 
 
 def _open_url(url, data=None, headers=None, method=None, timeout=10):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import jsonschema
 import pytest
@@ -80,9 +82,14 @@ def run(api, tmp_path, tasks, records, extra=None):
                           timeout=600, check=False)
 
 
-def entries(records):
+def all_entries(records):
     with open(os.path.join(records, "index.jsonl")) as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def entries(records):
+    """The records of the run, without the write-ahead bookkeeping around each mutating task."""
+    return [e for e in all_entries(records) if not e["record_id"].startswith("run-")]
 
 
 DIAGNOSE = {"name": "Diagnose", "aiops.k8s.pod_diagnose": {"namespace": "shop", "name": "web-new-0"},
@@ -143,7 +150,13 @@ def test_approved_remediation_that_rolls_back_with_the_real_modules(kube_api, tm
          "-e", "state_dir=%s" % (tmp_path / "operations")],
         cwd=REPO, env=ansible_environment(kube_api.kubeconfig), capture_output=True, text=True, timeout=300, check=False)
     assert verify.returncode == 0, verify.stdout[-3000:]
-    assert "1 index entries, 1 records: chain intact" in " ".join(verify.stdout.split())
+    # the write-ahead record (applying, then completed naming the operation) chained around the remediate task
+    ahead = [e for e in all_entries(records) if e["record_id"].startswith("run-")]
+    assert [e["status"] for e in ahead] == ["applying", "completed"] and ahead[0]["seq"] == 1
+    completed = json.loads((records / ahead[1]["file"]).read_text())
+    assert completed["completed_by"] == [record["record_id"]]
+    assert completed["write_ahead"]["plan_id"] == record["decision"]["plan"]["plan_id"]
+    assert "3 index entries, 2 records: chain intact" in " ".join(verify.stdout.split())
 
 
 def play(kube_api, tmp_path, name, extra, records):
@@ -210,7 +223,7 @@ def test_remediate_pod_playbook_approved_rejected_and_rolled_back(kube_api, tmp_
          "-e", "state_dir=%s" % ops],
         cwd=REPO, env=ansible_environment(kube_api.kubeconfig), capture_output=True, text=True, timeout=300, check=False)
     assert verify.returncode == 0, verify.stdout[-3000:]
-    assert "3 index entries, 2 records: chain intact" in " ".join(verify.stdout.split())
+    assert "chain intact" in verify.stdout and len(entries(records)) == 3
 
 
 def test_diagnose_only_run_of_the_bundled_dump(tmp_path):
@@ -262,3 +275,59 @@ def test_remediation_failing_at_the_api_is_recorded_as_failed(kube_api, tmp_path
     assert record["safety"]["dry_run_passed"] is False  # the API refused the server-side dry run
     assert any("etcdserver: timeout" in problem for problem in record["problems"]), record["problems"]
     assert "PHR: record %s (%s) written" % (record["record_id"], record["operation"]["status"]) in proc.stdout
+
+
+def _patched(api):
+    """The real (not dry-run) write of the Deployment has been served."""
+    return any(r["method"] in ("PATCH", "PUT") and r["path"].endswith("/deployments/web")
+               and "dryRun" not in str(r.get("query") or "") for r in api.requests)
+
+
+def _remediation_tasks(window):
+    return [
+        DIAGNOSE,
+        {"name": "Plan", "aiops.k8s.remediation_plan": {"diagnosis": "{{ diag.diagnoses[0] }}"},
+         "register": "planned"},
+        {"name": "Remediate", "aiops.k8s.remediate": {
+            "plan": "{{ planned.plan }}", "validation_window": window, "poll_interval": 0.5,
+            "approval": {"plan_id": "{{ planned.plan.plan_id }}", "decision": "approve", "approver": "alice",
+                         "justification": "INC-11", "mode": "pre_approved",
+                         "decided_at": "{{ now(utc=true).isoformat() }}+00:00"}},
+         "register": "remediation"},
+    ]
+
+
+@pytest.mark.parametrize("sig,left", [(signal.SIGINT, "interrupted"), (signal.SIGKILL, "applying")])
+def test_killed_remediation_leaves_a_record_phr_verify_reports(kube_api, tmp_path, sig, left):
+    """Killed during the validation wait, right after the PATCH: the write-ahead record stays behind."""
+    seed(kube_api)
+    records, ops = tmp_path / "phr", tmp_path / "operations"
+    env = ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
+                                                    "AIOPS_K8S_PHR_DIR": str(records),
+                                                    "AIOPS_K8S_STATE_DIR": str(ops)})
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                             playbook(tmp_path, _remediation_tasks(60))], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not _patched(kube_api):
+            time.sleep(0.2)
+        assert _patched(kube_api), "remediate never patched"
+        time.sleep(1)
+        os.killpg(proc.pid, sig)  # as Ctrl-C does: the whole foreground process group
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    ahead = [e for e in all_entries(records) if e["record_id"].startswith("run-")]
+    assert ahead and ahead[-1]["status"] == left, output[-3000:]
+    record = json.loads((records / ahead[-1]["file"]).read_text())
+    assert record["write_ahead"]["action"] == "aiops.k8s.remediate" and record["decision"]["plan"]["plan_id"]
+    verify = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+         os.path.join(REPO, "playbooks", "phr_verify.yml"), "-e", "record_dir=%s" % records,
+         "-e", "check_operations=false"],
+        cwd=REPO, env=ansible_environment(kube_api.kubeconfig), capture_output=True, text=True, timeout=300, check=False)
+    assert verify.returncode != 0
+    assert "1 operation(s) left applying (run interrupted after the write-ahead record): %s" % ahead[-1]["record_id"] \
+        in " ".join(verify.stdout.split())

@@ -121,6 +121,8 @@ def compute_report(records, since=None, until=None, now=None, verification=None)
     against it), open follow-up items, and the chain verification shown first."""
     now = now or utcnow()
     verification = verification or {}
+    # A write-ahead record whose run completed is bookkeeping; one left applying/interrupted is reported.
+    records = [r for r in records if not r.get("write_ahead") or r.get("status") in ("applying", "interrupted")]
     decided = [r for r in records if r.get("record_type") in ("operation", "decision")]
     operations = [r for r in records if r.get("record_type") == "operation"]
     rows = [_row(r) for r in records]

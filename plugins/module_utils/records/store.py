@@ -206,7 +206,10 @@ class RecordStore(object):
         os.makedirs(os.path.join(self.root, folder), mode=0o750, exist_ok=True)
         stem = record_id if revision == 1 else "%s.v%d" % (record_id, revision)
         json_rel = os.path.join(folder, stem + ".json")
-        data = (json.dumps(record, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n").encode("utf-8")
+        # One line of key-sorted JSON: indent would force the pure-Python encoder, the slowest step of a write;
+        # the Markdown rendering is the human form.
+        data = (json.dumps(record, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+            "utf-8")
         _write_exclusive(os.path.join(self.root, json_rel), data)
         entry = {
             "seq": 0,
