@@ -69,6 +69,8 @@ def test_namespace_scan_adds_one_list_per_namespace_and_one_for_nodes(kube_api):
                                                       "/apis/metrics.k8s.io/v1beta1/nodes"]
     assert reading["requests"] == 2
     by_pod = usage.usage_for(gathered, reading)
+    lazy = usage.LazyUsage(gathered, reading)
+    assert lazy.as_dict() == by_pod and lazy.get("shop/absent") is None and "shop/absent" not in lazy
     catalog = next(v for k, v in by_pod.items() if k.startswith("shop/catalog-"))
     assert catalog["containers"][0]["memory"]["percent_of_limit"] == 98
     frontends = [v for k, v in by_pod.items() if k.startswith("shop/frontend-")]

@@ -519,7 +519,7 @@ class Gathered(object):
 
     def __init__(self, pods, workloads, as_of, source, problems=None, requests=0, usage=None):
         self.pods = pods
-        self.usage = usage or {}  # {"ns/name": evidence.usage.pod_usage(...)} when metrics were read
+        self.usage = usage or {}  # "ns/name" -> evidence.usage.pod_usage(...) (a LazyUsage) when metrics were read
         self.workloads = workloads
         self.scanned = len(pods)
         self.as_of = as_of

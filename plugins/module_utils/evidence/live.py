@@ -34,7 +34,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import SCOPE_CLUSTER, SCOPE_POD
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics as metrics_source
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import usage_for
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import LazyUsage
 
 DEFAULT_CONCURRENCY = 8
 # Log reads start at log_concurrency and grow by one per answer while the server keeps up, up to this
@@ -142,11 +142,11 @@ class LiveSource(object):
         else:
             namespaces = None if target.scope == SCOPE_CLUSTER else [target.namespace]
             reading = metrics_source.read_live(self.transport, namespaces=namespaces if snapshot.pods else [],
-                                               nodes=nodes, page_size=self.page_size)
+                                               nodes=nodes)
         for note in reading["problems"]:
             if note not in gathered.problems:
                 gathered.problems.append(note)
-        gathered.usage = usage_for(gathered, reading)
+        gathered.usage = LazyUsage(gathered, reading)
 
     def _namespace_exists(self, namespace):
         """False only when the API says the namespace does not exist."""

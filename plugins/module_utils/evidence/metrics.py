@@ -96,7 +96,12 @@ class _Refused(Exception):
     pass
 
 
-def read_live(transport, namespaces=None, pod=None, nodes=None, page_size=500):
+# metrics-server serves every sample from memory and ignores ``limit``: paging would only add requests
+# against an API server that does page (and the emulator does), so ask for big pages.
+PAGE_SIZE = 10000
+
+
+def read_live(transport, namespaces=None, pod=None, nodes=None, page_size=PAGE_SIZE):
     """Read PodMetrics and NodeMetrics through ``transport`` (k8s/transport.Transport).
 
     namespaces: list of namespaces to LIST (one request each; None = one cluster-wide LIST, [] = none);

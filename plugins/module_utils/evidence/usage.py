@@ -159,6 +159,45 @@ def usage_for(gathered, reading, history=None):
     return out
 
 
+class LazyUsage(object):
+    """``usage_for`` computed per pod on first access: a scan keeps only its failing pods' diagnoses, so
+    figures for the healthy 90 % would be computed for nothing. ``get("ns/name")`` / ``[...]`` / ``in``."""
+
+    def __init__(self, gathered, reading, history=None):
+        self._reading, self._history = reading, history
+        self._pods = dict(("%s/%s" % (e.namespace, e.name), e) for e in getattr(gathered, "pods", None) or [])
+        self._done, self._nodes = {}, {}
+
+    def get(self, key, default=None):
+        if key not in self._done:
+            evidence = self._pods.get(key)
+            found = None
+            if evidence is not None:
+                name = ((evidence.node or {}).get("metadata") or {}).get("name")
+                if name and name not in self._nodes:
+                    self._nodes[name] = node_usage(evidence.node, self._reading)
+                found = pod_usage(evidence.pod, self._reading, evidence.node, self._history, self._nodes.get(name))
+            self._done[key] = found
+        found = self._done[key]
+        return default if found is None else found
+
+    def __getitem__(self, key):
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def __bool__(self):
+        return bool(self._pods)
+
+    def as_dict(self):
+        """Every pod with figures, as usage_for returns them."""
+        return dict((key, self[key]) for key in self._pods if key in self)
+
+
 def culprit_text(usage, container=None):
     """One line for a diagnosis' culprit: ``catalog memory 504Mi of 512Mi (98%); node node-2 cpu 3.1 of 3.9
     (79%)``; empty when there is nothing to say."""
