@@ -206,6 +206,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcno
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
@@ -248,6 +249,7 @@ def main():
     options = {
         "policy": policy,
         "key": key,
+        "signature_verifier": signatures.verifier_from_environment(policy),
         "requester": account,
         "os_user": account,
         "state_dir": opstore.state_dir(params["state_dir"]),

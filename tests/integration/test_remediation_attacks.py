@@ -360,3 +360,62 @@ def test_hand_written_operation_record_is_refused_by_rollback(kube_api, tmp_path
     kube_api.clear_requests()
     assert writes(kube_api) == []
     assert kube_api.get("/api/v1/namespaces/kube-system/pods/pwn").get("code") == 404
+
+
+# ------------------------------------------------------------------ 9. signed approvals (ssh-keygen -Y)
+
+@pytest.fixture
+def signers(tmp_path):
+    import subprocess
+    keys = {}
+    lines = []
+    for name in ("alice", "bob", "mallory"):
+        path = tmp_path / ("id_" + name)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)], check=True)
+        keys[name] = str(path)
+        if name != "mallory":
+            lines.append("%s %s" % (name, (tmp_path / ("id_%s.pub" % name)).read_text().strip()))
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("\n".join(lines) + "\n")
+    return keys, str(allowed)
+
+
+def signed(plan, key_file, **over):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
+    approval = approval_for(plan, mode="signed", **over)
+    approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key_file)
+    return approval
+
+
+def test_signed_approvals(kube_api, tmp_path, signers):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import merge
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.signatures import SignatureVerifier
+    keys, allowed = signers
+    policy = merge({"approvers": {"alice": "critical", "bob": "low"}, "unsigned_max_tier": "trivial"},
+                   {"approvers": {"mallory": "critical"}})                   # extra vars cannot add a signer
+    verifier = SignatureVerifier(allowed, policy["approvers"])
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})      # medium
+    options = dict(policy=policy, signature_verifier=verifier)
+    cases = [
+        ("wrong key", signed(plan, keys["bob"], approver="alice"), "does not verify"),
+        ("edited after signing", dict(signed(plan, keys["alice"], approver="alice"), justification="other"),
+         "does not verify"),
+        ("principal without the tier", signed(plan, keys["bob"], approver="bob"), "may approve up to low"),
+        ("not an approver", signed(plan, keys["mallory"], approver="mallory"), "not an approver"),
+        ("expired", signed(plan, keys["alice"], approver="alice",
+                           decided_at=(utcnow() - datetime.timedelta(hours=3)).isoformat()), "older than"),
+        ("unsigned", approval_for(plan), "unsigned pre-approval is accepted only up to trivial"),
+    ]
+    kube_api.clear_requests()
+    for name, approval, message in cases:
+        changed, op, _d = _execute(kube_api, plan, approval, tmp_path, **options)
+        assert op["status"] == "refused" and message in op["error"], (name, op["error"])
+    assert writes(kube_api) == []
+    good = signed(plan, keys["alice"], approver="alice")
+    with Controller(kube_api, duration=20):
+        changed, op, _d = _execute(kube_api, plan, good, tmp_path, **options)
+    assert op["status"] == "validated" and op["gate"]["approver"] == "alice" and op["gate"]["mode"] == "signed"
+    kube_api.clear_requests()
+    changed, op, _d = _execute(kube_api, plan, good, tmp_path, **options)          # replayed
+    assert op["status"] == "refused" and writes(kube_api) == []

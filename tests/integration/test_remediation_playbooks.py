@@ -194,3 +194,55 @@ def test_interactive_typed_plan_id_executes(kube_api, tmp_path):
     assert rc == 0, out
     assert "VALIDATED" in out and "(interactive)" in out
     assert spec_of(kube_api)["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "384Mi"
+
+
+def play_env(kube_api, tmp_path, name, extra, env_extra):
+    vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
+    vars_file.write_text(json.dumps(extra))
+    env = ansible_environment(kube_api.kubeconfig)
+    env.update(env_extra)
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file], cwd=REPO,
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_forged_trivial_plan_and_empty_policy_from_extra_vars_change_nothing(kube_api, tmp_path):
+    """Attack through the playbook: -e aiops_plan=<edited to trivial, id recomputed> -e aiops_remediation_policy={rules: []}.
+
+    The playbook takes its trivial path (no approval asked); remediate derives the tier from the live object.
+    """
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import compute_plan_id
+    plan = plan_first(kube_api, tmp_path)
+    plan.update(risk_tier="trivial", params={"memory_limit": "64Gi", "previous_memory_limit": "256Mi"})
+    plan["plan_id"] = compute_plan_id(plan)
+    kube_api.clear_requests()
+    extra = dict(base_vars(tmp_path / "ops"), aiops_plan=plan, aiops_remediation_policy={"rules": []})
+    rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
+    assert rc != 0
+    assert "is medium tier on the live object: it needs an approval, not the trivial path" in " ".join(out.split())
+    assert writes(kube_api) == []
+
+
+def test_signed_preapproval_end_to_end(kube_api, tmp_path):
+    """The documented signed happy path: plan, sign with ssh-keygen -Y, execute with the signature."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
+    key = tmp_path / "id_alice"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", str(key)], check=True)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("alice %s\n" % (tmp_path / "id_alice.pub").read_text().strip())
+    policy = tmp_path / "site-policy.json"
+    policy.write_text(json.dumps({"approvers": {"alice": "critical"}, "unsigned_max_tier": "trivial"}))
+    env = {"AIOPS_K8S_ALLOWED_SIGNERS": str(allowed), "AIOPS_K8S_POLICY_FILE": str(policy)}
+    plan = plan_first(kube_api, tmp_path)
+    approval = {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice",
+                "justification": "INC-9 OOM", "decided_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    signature = signatures.sign(signatures.approval_message(plan["plan_id"], approval), str(key))
+    extra = dict(base_vars(tmp_path / "ops"), approval_plan_id=plan["plan_id"], approver="alice",
+                 justification="INC-9 OOM", approval_decided_at=approval["decided_at"])
+    rc, out = play_env(kube_api, tmp_path, "remediate_pod", extra, env)        # unsigned: refused by the site policy
+    assert rc != 0 and "unsigned pre-approval is accepted only up to trivial" in " ".join(out.split())
+    with Controller(kube_api, duration=60):
+        rc, out = play_env(kube_api, tmp_path, "remediate_pod", dict(extra, approval_signature=signature), env)
+    assert rc == 0, out
+    assert "VALIDATED" in out
+    assert spec_of(kube_api)["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "384Mi"

@@ -30,7 +30,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 __metaclass__ = type
 
 DECISIONS = ("approve", "reject", "conditional")
-MODES = ("interactive", "pre_approved", "awx", "trivial")
+MODES = ("interactive", "pre_approved", "signed", "awx", "trivial")
 # Clock skew tolerated between the approver's machine and this one.
 CLOCK_SKEW_SECONDS = 60
 

@@ -62,7 +62,7 @@ ACTION_PARAMS = {
 OVERRIDABLE = ("memory_limit", "limits", "requests", "image", "replicas")
 DEFAULT_LIMITS = {"max_memory": "16Gi", "max_replicas": 50}
 ENV_POLICY_FILE = "AIOPS_K8S_POLICY_FILE"
-POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers")
+POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers", "approvers")
 
 
 def sla_seconds(tier, policy=None):
@@ -185,8 +185,12 @@ def normalise(policy, what="Policy"):
     limits = dict(policy.get("limits") or {})
     if set(limits) - set(DEFAULT_LIMITS):
         raise InvalidInput("%s limits accepts only %s" % (what, ", ".join(DEFAULT_LIMITS)))
+    approvers = policy.get("approvers") or {}
+    if not isinstance(approvers, dict) or any(t not in RISK_TIERS for t in approvers.values()):
+        raise InvalidInput("%s approvers must map a principal to the highest tier it may approve" % what)
     return {"rules": rules, "tier_sla_seconds": slas, "limits": limits,
-            "unsigned_max_tier": policy.get("unsigned_max_tier"), "four_eyes_tiers": list(four_eyes)}
+            "unsigned_max_tier": policy.get("unsigned_max_tier"), "four_eyes_tiers": list(four_eyes),
+            "approvers": dict(approvers)}
 
 
 def merge(site=None, extra=None):
@@ -207,7 +211,12 @@ def merge(site=None, extra=None):
             limits[key] = _tighter(key, limits[key], value)
     # Stricter wins: the lowest tier an unsigned approval may approve, every tier that needs four eyes.
     unsigned = [t for t in (base["unsigned_max_tier"], added["unsigned_max_tier"]) if t]
-    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits,
+    # Who may sign comes from the site policy only; extra vars can lower a principal's tier, never add one.
+    approvers = dict(base["approvers"])
+    for principal, tier in added["approvers"].items():
+        if principal in approvers and tier_rank(tier) < tier_rank(approvers[principal]):
+            approvers[principal] = tier
+    return {"rules": rules, "tier_sla_seconds": slas, "limits": limits, "approvers": approvers,
             "unsigned_max_tier": min(unsigned, key=tier_rank) if unsigned else "critical",
             "four_eyes_tiers": sorted(set(["critical"] + base["four_eyes_tiers"] + added["four_eyes_tiers"]),
                                       key=tier_rank)}
