@@ -60,11 +60,63 @@ def one_run(api, store, window, healthy):
     return op, total
 
 
+def bench_gate(runs, tmp):
+    """Added latency of the gate per remediation, without the cluster: tier + approval checks, MAC, ledger, signature."""
+    import subprocess
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, signatures
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import live_tier
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import check_approval
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import merge
+    from tests.integration.test_remediation_actions import diagnosis
+    from tests.unit.remediation.conftest import deployment
+    key = os.path.join(tmp, "id_alice")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", key], check=True)
+    allowed = os.path.join(tmp, "allowed_signers")
+    with open(allowed, "w") as handle, open(key + ".pub") as pub:
+        handle.write("alice %s\n" % pub.read().strip())
+    policy = merge({"approvers": {"alice": "critical"}})
+    verifier = signatures.SignatureVerifier(allowed, policy["approvers"])
+    live = deployment()
+    mac_key = b"k" * 32
+    timings = {"tier + approval checks": [], "plan MAC verify": [], "ledger (lock, read, append, fsync)": [],
+               "ssh-keygen -Y verify": []}
+    for run in range(runs):
+        plan = integrity.sign(build_plan(diagnosis("set_memory_limit", WEB, {"memory_limit": "%dMi" % (300 + run)}),
+                                         live, utcnow()), mac_key)
+        approval = approval_for(plan, mode="signed")
+        approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key)
+        started = time.perf_counter()
+        tier, _reasons, sla = live_tier(plan, live, policy)
+        check_approval(plan, approval, utcnow(), tier, sla, policy["limits"])
+        timings["tier + approval checks"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        assert integrity.verify(plan, mac_key)
+        timings["plan MAC verify"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        opstore.consume_approval(os.path.join(tmp, "ledger"), approval, plan["plan_id"], "op-%d" % run, "now")
+        timings["ledger (lock, read, append, fsync)"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        verifier(approval, plan["plan_id"], tier)
+        timings["ssh-keygen -Y verify"].append(time.perf_counter() - started)
+    total = [sum(values) for values in zip(*timings.values())]
+    print("| gate step (%d runs, no cluster) | median ms | max ms |" % runs)
+    print("| --- | ---: | ---: |")
+    for label, values in list(timings.items()) + [("total added per remediation", total)]:
+        print("| %s | %.2f | %.2f |" % (label, 1000 * statistics.median(values), 1000 * max(values)))
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--window", type=float, default=1.0, help="validation window in seconds")
+    parser.add_argument("--gate-only", action="store_true", help="only the gate latency table")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_gate(max(args.runs, 20), tmp)
+    if args.gate_only:
+        return
     fixes, rollbacks, by_id = [], [], []
     with tempfile.TemporaryDirectory() as tmp, KubeEmulator(port=0, token=TOKEN) as emulator:
         api = KubeApi(emulator, emulator.write_kubeconfig(os.path.join(tmp, "kubeconfig")))
