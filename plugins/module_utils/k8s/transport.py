@@ -295,7 +295,7 @@ class Transport(object):
         try:
             return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
         except ValueError:
-            verb, resource, namespace, _name = describe_request(method, path)
+            verb, resource, _namespace, _name = describe_request(method, path)
             raise ApiError(raw.status, raw.reason, "response is not JSON", what="%s %s" % (verb, resource))
 
     def list_items(self, path, query=None, page_size=500):
