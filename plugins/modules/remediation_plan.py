@@ -103,9 +103,9 @@ plan:
   type: dict
   contains:
     plan_id:
-      description: 8-character id derived from the content (no 0, O, 1, I or L).
+      description: 26-character id (about 128 bits) derived from the content (no 0, O, 1, I or L).
       type: str
-      sample: K7QM4XTA
+      sample: K7QM4XTAR2PZ9WDHC6VN3EBJ5G
     diagnosis_id:
       description: Id of the diagnosis the plan comes from.
       type: str
@@ -164,6 +164,13 @@ plan:
     reversible:
       description: Whether the proposal considers the change reversible.
       type: bool
+    diagnosis:
+      description: The compact diagnosis the plan was made from (kind, namespace, name, category, root_cause,
+        diagnosis_id, observed_at, failure_started_at, container, ...).
+      type: dict
+    mac:
+      description: HMAC-SHA256 of the plan under the site key (E(AIOPS_K8S_PLAN_KEY)); only when a key is configured.
+      type: str
 conditional_plan:
   description: The plan with O(params_override) applied and its own id; only when O(params_override) is set.
   returned: when params_override is set

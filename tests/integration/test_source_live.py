@@ -306,3 +306,14 @@ def test_throttled_requests_are_retried_and_counted(kube_api):
     gathered = source.gather(Target(namespace="shop"))
     assert source.transport.throttled == 5
     assert sorted(e.logs["app"]["previous"].strip() for e in gathered.pods) == sorted("panic: %d" % i for i in range(12))
+
+
+def test_missing_previous_log_falls_back_to_the_current_read(kube_api):
+    """Waiting to restart: previous is read first; when the runtime no longer has it, current is tried."""
+    kube_api.load([node("node-1"), pod("shop", "c-0", crash=True)])
+    kube_api.set_log("shop", "c-0", "app", "fatal: cannot bind\n", previous=False)
+    kube_api.clear_requests()
+    gathered = LiveSource(transport(kube_api)).gather(Target(namespace="shop"))
+    assert gathered.pods[0].logs["app"]["current"] == "fatal: cannot bind\n"
+    reads = [r["query"].get("previous", "false") for r in kube_api.requests if r["path"].endswith("/log")]
+    assert reads == ["true", "false"]

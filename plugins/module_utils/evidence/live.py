@@ -310,22 +310,21 @@ class LiveSource(object):
     def _read_logs(self, pods, events=()):
         probe_killed = _probe_killed(events)
         jobs = []
+        fallback = set()   # current reads skipped because the previous log should hold the same text
         for pod in pods:
-            for namespace, name, container, previous in log_jobs(pod, probe_killed):
-                jobs.append((namespace, name, container, previous))
+            namespace, name = sc.key_of(pod)
+            pod_jobs = log_jobs(pod, probe_killed)
+            jobs.extend(pod_jobs)
+            fallback.update((namespace, name, container) for container, current, _previous in sc.log_requests(pod)
+                            if current and (namespace, name, container, False) not in pod_jobs)
         if not jobs:
             return {}
-        if len(jobs) == 1 or self.log_concurrency == 1:
-            results = [self._read_log(job) for job in jobs]
-        else:
-            limit = _AdaptiveLimit(self.transport, self.log_concurrency, max(self.log_concurrency, MAX_LOG_CONCURRENCY))
-
-            def read(job):
-                with limit:
-                    return self._read_log(job)
-
-            with ThreadPoolExecutor(max_workers=min(limit.maximum, len(jobs))) as pool:
-                results = list(pool.map(read, jobs))
+        results = self._read_many(jobs)
+        # A previous log the runtime no longer has: try the current one, as before the skip.
+        retry = [(namespace, name, container, False) for (namespace, name, container, previous), (text, _cut)
+                 in zip(jobs, results) if previous and text is None and (namespace, name, container) in fallback]
+        if retry:
+            jobs, results = jobs + retry, results + self._read_many(retry)
         logs = {}
         for (namespace, name, container, previous), (text, truncated) in zip(jobs, results):
             entry = logs.setdefault((namespace, name, container), {"current": None, "previous": None,
@@ -334,6 +333,19 @@ class LiveSource(object):
             entry["truncated"] = entry["truncated"] or truncated
         return dict((key, entry) for key, entry in logs.items()
                     if entry["current"] is not None or entry["previous"] is not None)
+
+    def _read_many(self, jobs):
+        """_read_log for each job, in order, at the adaptive concurrency."""
+        if len(jobs) == 1 or self.log_concurrency == 1:
+            return [self._read_log(job) for job in jobs]
+        limit = _AdaptiveLimit(self.transport, self.log_concurrency, max(self.log_concurrency, MAX_LOG_CONCURRENCY))
+
+        def read(job):
+            with limit:
+                return self._read_log(job)
+
+        with ThreadPoolExecutor(max_workers=min(limit.maximum, len(jobs))) as pool:
+            return list(pool.map(read, jobs))
 
     def _read_log(self, job):
         namespace, name, container, previous = job
