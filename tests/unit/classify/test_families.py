@@ -185,7 +185,8 @@ def test_deadline_job_with_terminating_pod():
     ("registry.example.com/registry.example.com/app:1", "twice"),
     ("Registry.example.com/MyApp:1", "upper-case"),
     ("app:1:1", "more than one tag"),
-    ("app: {{ .Values.tag }}", "whitespace"),
+    ("app: 1.0", "whitespace"),
+    ("app:{{ .Values.tag }}", "template"),
     ("<app-image>:<tag>", "placeholder"),
 ])
 def test_invalid_reason(image, why):

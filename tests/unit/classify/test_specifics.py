@@ -101,3 +101,29 @@ def test_node_pressure_eviction_prints_human_quantities():
             "app was using 1452628Ki, which exceeds its request of 512Mi. ")
     diag = classify_pod(evidence(p))
     assert "1.4Gi" in diag["root_cause"] and "1452628Ki" not in diag["root_cause"]
+
+
+def test_probe_text_without_a_known_target_reads_well():
+    from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.probes import explain_probe
+    assert explain_probe("Readiness probe failed: HTTP probe failed with statuscode: 503", None) == \
+        "the endpoint it probes returned HTTP 503"
+
+
+def test_invalid_image_without_the_reference_does_not_guess():
+    p = {"metadata": {"name": "web-7d4b9c6f5-x2x9z", "namespace": "shop"}, "status": {"phase": "Pending"}}
+    diag = classify_pod(evidence(p, [event("Failed", "Error: InvalidImageName", count=9, ago=30)]))
+    assert diag["category"] == "InvalidImageName"
+    assert "not in the evidence" in diag["root_cause"] and "empty" not in diag["root_cause"]
+
+
+def test_template_is_named_before_whitespace():
+    from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.rules.images import invalid_reason
+    assert "template" in invalid_reason("shop/web: {{ .Values.tag }}")
+
+
+def test_insufficient_pods_means_max_pods():
+    p = pod(phase="Pending", node=None, statuses=[])
+    diag = classify_pod(evidence(p, [event("FailedScheduling", "0/2 nodes are available: 2 Too many pods.",
+                                           component="default-scheduler")]))
+    assert diag["category"] == "UnschedulableInsufficientResources"
+    assert "pod limit" in diag["root_cause"]

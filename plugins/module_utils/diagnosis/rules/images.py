@@ -120,10 +120,10 @@ def invalid_reason(image):
     text = as_str(image)
     if not text.strip():
         return "the image is empty"
-    if text != text.strip() or " " in text or "\t" in text:
-        return "it contains whitespace"
     if _TEMPLATE_RE.search(text):
         return "it contains an unrendered template or placeholder (%s)" % _TEMPLATE_RE.search(text).group(0)
+    if text != text.strip() or " " in text or "\t" in text:
+        return "it contains whitespace"
     parts = re.split(r"[/:@]", text)
     if any(p in ("None", "none", "null", "nil", "undefined") for p in parts):
         return "a part of it is None/null: a value was missing when the reference was built"
@@ -194,7 +194,10 @@ def _pull_finding(ctx, container, reason):
     root = "Container %s cannot pull image %s: %s" % (container.name or "(unnamed)", image or "(unknown)",
                                                       _EXPLAIN[best])
     facts = {"image": image, "cause": best, "role": container.role}
-    if best == "invalid_name":
+    if best == "invalid_name" and not image:
+        root = "Container %s has an invalid image reference (the reference itself is not in the evidence: read it " \
+               "from the pod spec)" % (container.name or "(unnamed)")
+    elif best == "invalid_name":
         why = invalid_reason(image)
         if why:
             root = "Container %s has an invalid image reference %r: %s" % (container.name or "(unnamed)", image, why)

@@ -42,7 +42,7 @@ def explain_probe(message, probe_spec):
     status = _STATUS_RE.search(message)
     target = _target(probe_spec)
     if status:
-        return "the endpoint %s returned HTTP %s" % (target or "", status.group(1))
+        return "the endpoint %s returned HTTP %s" % (target or "it probes", status.group(1))
     if "connection refused" in low:
         return "nothing is listening on %s (wrong port, or the app has not bound it)" % (target or "the probed port")
     if "deadline exceeded" in low or "timeout" in low or "timed out" in low:

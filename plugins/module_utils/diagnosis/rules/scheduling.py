@@ -243,8 +243,11 @@ def check(ctx):
         wanted = requests.get(resource)
         if wanted:
             culprit["requested"] = wanted
-        root = "No node has enough free %s for the pod's requests%s (%s: %s)" % (
-            resource, " (%s requested)" % wanted if wanted else "", count_txt, chosen["text"])
+        if resource == "pods":
+            root = "The candidate nodes are at their pod limit (kubelet maxPods) (%s: %s)" % (count_txt, chosen["text"])
+        else:
+            root = "No node has enough free %s for the pod's requests%s (%s: %s)" % (
+                resource, " (%s requested)" % wanted if wanted else "", count_txt, chosen["text"])
         summary = "Pending: insufficient %s on %s" % (resource, count_txt)
         node_fact = _allocatable_compare(ctx, resource, wanted)
         if node_fact:
