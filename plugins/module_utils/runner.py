@@ -67,11 +67,13 @@ def diagnose(gathered, include_healthy=False):
     usage = getattr(gathered, "usage", None) or {}
     for evidence in gathered.pods:
         diagnosis = diagnose_pod(evidence)
-        if usage.get("%s/%s" % (evidence.namespace, evidence.name)):
-            diagnosis["usage"] = usage["%s/%s" % (evidence.namespace, evidence.name)]
         category = diagnosis.get("category")
         summary[category] = summary.get(category, 0) + 1
         if include_healthy or category != HEALTHY:
+            # Usage (opt-in, evidence/usage.py) is computed on access: only for the diagnoses kept.
+            figures = usage.get("%s/%s" % (evidence.namespace, evidence.name))
+            if figures:
+                diagnosis["usage"] = figures
             diagnoses.append(diagnosis)
     for evidence in gathered.workloads:
         diagnosis = diagnose_workload(evidence)
