@@ -31,7 +31,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Unauthorized,
     Unreachable,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec  # noqa: F401 (API)
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec  # pylint: disable=unused-import  # re-exported
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.responses import (  # noqa: F401 (describe_request is API)
     describe_request,
     error_for,
