@@ -45,6 +45,8 @@ _PROSE = frozenset((
     "checking", "verify", "verification", "verified", "reading", "read", "loading", "loaded", "found", "set",
     "ignored", "redacted", "hidden", "masked", "omitted", "see", "use", "using", "please", "retry", "retrying",
     "closed", "opened", "started", "ended", "timeout", "timed", "new", "old", "current", "enter", "prompt",
+    "unexpected", "unauthorized", "forbidden", "malformed", "mismatched", "unsupported", "status", "request",
+    "response", "server", "client", "provided", "supplied", "specified", "configured", "given", "received",
 ))
 # Bare words after "Bearer" that are prose, not a credential ("bearer tokens are rotated").
 _BEARER_PROSE = _PROSE | frozenset(("token", "tokens", "auth", "scheme", "realm", "header", "headers",
