@@ -174,7 +174,10 @@ def _classify_pod(evidence):
     owner = _owner(ctx.owners or infer_owners(ctx.pod))
     diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
                        as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
-                       _problems(evidence) + skipped, subject(evidence), _healthy_summary(ctx) if best is None else None)
+                       _problems(evidence) + skipped,
+                       # Only a failing pod gets proposals, so only it pays for the subject facts.
+                       subject(evidence) if best is not None else None,
+                       _healthy_summary(ctx) if best is None else None)
     if best is None:
         diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]
     # MTTD starts here; a healthy pod has no failure to date.
