@@ -153,7 +153,7 @@ try:
     from ansible_collections.aiops.k8s.plugins.module_utils.records.collect import RunCollector
     from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
     from ansible_collections.aiops.k8s.plugins.module_utils.records.store import RecordStore, load_key
-    from ansible_collections.aiops.k8s.plugins.module_utils.records.writeahead import provisional_record
+    from ansible_collections.aiops.k8s.plugins.module_utils.records.writeahead import provisional_record, reconstruct_record
     from ansible_collections.aiops.k8s.plugins.plugin_utils.render import render_record_markdown
     from ansible_collections.aiops.k8s.plugins.plugin_utils.sink import http_post
     IMPORT_ERROR = None
@@ -356,8 +356,7 @@ class CallbackModule(CallbackBase):
         """The operation store's copy of an operation whose run left no record (None when it has none)."""
         try:
             directory = opstore.state_dir()
-            return records.reconstruct_record(opstore.load(directory, op_id), opstore.record_path(directory, op_id),
-                                              run)
+            return reconstruct_record(opstore.load(directory, op_id), opstore.record_path(directory, op_id), run)
         except (opstore.OpStoreError, OSError, ValueError):
             return None
 

@@ -479,6 +479,7 @@ def test_early_follow_up_is_ignored():
 
 
 def test_rollback_of_an_unrecorded_operation_is_rebuilt_from_the_operation_store(tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.records import writeahead
     from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opstore
 
     pre_state = {"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": [
@@ -486,7 +487,7 @@ def test_rollback_of_an_unrecorded_operation_is_rebuilt_from_the_operation_store
     saved = {"operation_id": OP_ID, "plan": plan(), "approval": approval(), "pre_state": pre_state,
              "pre_state_digest": opstore.digest(pre_state), "operation": operation(status="applied", diff=None, pre_state_ref=None)}
     path = opstore.save(str(tmp_path), saved)
-    base = rmodel.reconstruct_record(opstore.load(str(tmp_path), OP_ID), path, RUN, now=NOW)
+    base = writeahead.reconstruct_record(opstore.load(str(tmp_path), OP_ID), path, RUN, now=NOW)
     revision = rmodel.follow_up_revision(base, "rollback", {"rollback": {
         "attempted": True, "succeeded": True, "started_at": "2026-11-25T19:30:00Z",
         "finished_at": "2026-11-25T19:31:00Z"}}, RUN, now=NOW)

@@ -113,6 +113,7 @@ def _validation_entry(validation, source, recorded_at):
         "window_seconds": validation.get("window_seconds"),
         "passed": validation.get("passed"),
         "checks": validation.get("checks") or [],
+        "metrics": validation.get("usage"),  # usage at the checkpoint when metrics-server served it
         "recorded_at": isoformat(validation.get("finished_at") or validation.get("checked_at") or recorded_at),
         "source": source,
     }
@@ -497,29 +498,6 @@ def follow_up_revision(previous, kind, payload, run, now=None, entry=None, note=
         _apply_lessons(record, payload, created_at)
     else:
         _apply_rollback(record, payload)
-    return refresh(record)
-
-
-def reconstruct_record(saved, path, run, now=None):
-    """Revision 0 of an operation that has no record, from what the operation store saved for it.
-
-    Used when a follow-up (typically a rollback) names an operation whose run left no record (killed,
-    or the callback was off). Only the stored operation, plan and approval are copied, and the pre-change
-    object is referenced by path and digest, never copied. Marked ``reconstructed`` and never complete.
-    """
-    created_at = isoformat(now or utcnow())
-    operation = dict(saved.get("operation") or {}, operation_id=saved.get("operation_id"))
-    operation["pre_state_ref"] = operation.get("pre_state_ref") or path
-    operation["pre_state_digest"] = operation.get("pre_state_digest") or saved.get("pre_state_digest")
-    plan = saved.get("plan") if isinstance(saved.get("plan"), dict) else {}
-    diagnosis = plan.get("diagnosis") if isinstance(plan.get("diagnosis"), dict) else None
-    record = _operation_record(run, created_at, operation, plan, [diagnosis] if diagnosis else [],
-                               saved.get("approval") if isinstance(saved.get("approval"), dict) else None, [], [])
-    record["decision"]["plan"] = plan or None
-    record["revision"], record["runs"] = 0, []
-    record["reconstructed"] = record["stub"] = True
-    record["problems"].append("reconstructed from the operation store (%s): the run that made this change left no "
-                              "record" % path)
     return refresh(record)
 
 

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiops.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The write-ahead record: what is known before a task that can change the cluster starts.
+"""Records of runs that did not end normally: the write-ahead record, and the record rebuilt from the
+operation store for a change whose run left none.
+
+The write-ahead record holds what is known before a task that can change the cluster starts.
 
 The callback chains it (status ``applying``) before the mutating task runs and revises it at the end
 of the run (``completed``, naming the final records) or on SIGINT/SIGTERM (``interrupted``). After a
@@ -15,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.records.model import (
-    _decision, _index, _pre_state, _primary, new_record, new_record_id, refresh)
+    _decision, _index, _operation_record, _pre_state, _primary, new_record, new_record_id, refresh)
 
 
 def provisional_record(collector, run, task_name, action, now=None):
@@ -36,3 +39,26 @@ def provisional_record(collector, run, task_name, action, now=None):
     record["status"] = "applying"
     record["provisional"] = True
     return record
+
+
+def reconstruct_record(saved, path, run, now=None):
+    """Revision 0 of an operation that has no record, from what the operation store saved for it.
+
+    Used when a follow-up (typically a rollback) names an operation whose run left no record (killed,
+    or the callback was off). Only the stored operation, plan and approval are copied, and the pre-change
+    object is referenced by path and digest, never copied. Marked ``reconstructed`` and never complete.
+    """
+    created_at = isoformat(now or utcnow())
+    operation = dict(saved.get("operation") or {}, operation_id=saved.get("operation_id"))
+    operation["pre_state_ref"] = operation.get("pre_state_ref") or path
+    operation["pre_state_digest"] = operation.get("pre_state_digest") or saved.get("pre_state_digest")
+    plan = saved.get("plan") if isinstance(saved.get("plan"), dict) else {}
+    diagnosis = plan.get("diagnosis") if isinstance(plan.get("diagnosis"), dict) else None
+    record = _operation_record(run, created_at, operation, plan, [diagnosis] if diagnosis else [],
+                               saved.get("approval") if isinstance(saved.get("approval"), dict) else None, [], [])
+    record["decision"]["plan"] = plan or None
+    record["revision"], record["runs"] = 0, []
+    record["reconstructed"] = record["stub"] = True
+    record["problems"].append("reconstructed from the operation store (%s): the run that made this change left no "
+                              "record" % path)
+    return refresh(record)
