@@ -193,7 +193,8 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     tier, reasons, sla = live_tier(plan, current, policy)
     operation["risk_tier"], operation["tier_reason"] = tier, "; ".join(reasons)
     try:
-        approved = check_approval(plan, approval, now, tier, sla, policy.get("limits"))
+        approved = check_approval(plan, approval, now, tier, sla, policy.get("limits"),
+                                  policy.get("justification_pattern"))
         mode = "trivial" if tier == "trivial" and not (approval or {}).get("decision") else \
             (approval.get("mode") or "pre_approved")
         approver = authenticate(approval if mode != "trivial" else {"mode": "trivial"}, tier, options,

@@ -13,6 +13,7 @@ says, and without it the strictest reading is used.
 from __future__ import absolute_import, division, print_function
 
 import datetime
+import re
 import unicodedata
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
@@ -78,7 +79,7 @@ def check_plan_integrity(plan):
                           % (plan.get("plan_id"), expected))
 
 
-def check_approval(plan, approval, now, tier=None, sla_seconds=None, limits=None):
+def check_approval(plan, approval, now, tier=None, sla_seconds=None, limits=None, justification_pattern=None):
     """Return the plan that is approved (the re-bound one for a conditional approval) or raise GateRefusal.
 
     ``tier``/``sla_seconds`` are what the executor derived from the live target and the trusted policy.
@@ -105,8 +106,11 @@ def check_approval(plan, approval, now, tier=None, sla_seconds=None, limits=None
             plan_id, approval.get("approver") if not _blank(approval.get("approver")) else "an unnamed approver",
             approval.get("justification") if not _blank(approval.get("justification")) else "no reason given"))
     approver = require_text(approval.get("approver"), "approver", plan_id, "an approval needs a named person")
-    require_text(approval.get("justification"), "justification", plan_id,
-                 "say why the change is approved (e.g. the ticket)")
+    justification = require_text(approval.get("justification"), "justification", plan_id,
+                                 "say why the change is approved (e.g. the ticket)")
+    if justification_pattern and not re.search(justification_pattern, justification):
+        raise GateRefusal("Approval for plan %s: justification must match the site's pattern %s (e.g. a ticket "
+                          "reference)" % (plan_id, justification_pattern))
     mode = approval.get("mode")
     if mode is not None and mode not in MODES:
         raise GateRefusal("Approval mode %r for plan %s is not one of %s" % (mode, plan_id, ", ".join(MODES)))

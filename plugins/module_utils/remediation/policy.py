@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 import fnmatch
 import json
 import os
+import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import SYSTEM_NAMESPACES
@@ -62,7 +63,8 @@ ACTION_PARAMS = {
 OVERRIDABLE = ("memory_limit", "limits", "requests", "image", "replicas")
 DEFAULT_LIMITS = {"max_memory": "16Gi", "max_replicas": 50}
 ENV_POLICY_FILE = "AIOPS_K8S_POLICY_FILE"
-POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers", "approvers")
+POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers", "approvers",
+               "justification_pattern")
 
 
 def sla_seconds(tier, policy=None):
@@ -185,12 +187,18 @@ def normalise(policy, what="Policy"):
     limits = dict(policy.get("limits") or {})
     if set(limits) - set(DEFAULT_LIMITS):
         raise InvalidInput("%s limits accepts only %s" % (what, ", ".join(DEFAULT_LIMITS)))
+    pattern = policy.get("justification_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError):
+            raise InvalidInput("%s justification_pattern %r is not a regular expression" % (what, pattern))
     approvers = policy.get("approvers") or {}
     if not isinstance(approvers, dict) or any(t not in RISK_TIERS for t in approvers.values()):
         raise InvalidInput("%s approvers must map a principal to the highest tier it may approve" % what)
     return {"rules": rules, "tier_sla_seconds": slas, "limits": limits,
             "unsigned_max_tier": policy.get("unsigned_max_tier"), "four_eyes_tiers": list(four_eyes),
-            "approvers": dict(approvers)}
+            "approvers": dict(approvers), "justification_pattern": pattern}
 
 
 def merge(site=None, extra=None):
@@ -216,7 +224,9 @@ def merge(site=None, extra=None):
     for principal, tier in added["approvers"].items():
         if principal in approvers and tier_rank(tier) < tier_rank(approvers[principal]):
             approvers[principal] = tier
+    # The justification rule is the site's: extra vars cannot replace it.
     return {"rules": rules, "tier_sla_seconds": slas, "limits": limits, "approvers": approvers,
+            "justification_pattern": base["justification_pattern"],
             "unsigned_max_tier": min(unsigned, key=tier_rank) if unsigned else "critical",
             "four_eyes_tiers": sorted(set(["critical"] + base["four_eyes_tiers"] + added["four_eyes_tiers"]),
                                       key=tier_rank)}

@@ -143,3 +143,10 @@ def test_drift(plan, make_deployment):
     assert "spec differs" in drift_reason(plan, make_deployment(memory="1Gi"))
     assert "was recreated" in drift_reason(plan, make_deployment(uid="other"))
     assert drift_reason(plan, None) == "Deployment shop/web no longer exists: diagnose again"
+
+
+def test_site_justification_pattern(plan, approve, now):
+    pattern = r"\b(INC|CHG)-[0-9]+\b"
+    assert check_approval(plan, approve(plan), later(now, 60), justification_pattern=pattern) is plan
+    with pytest.raises(GateRefusal, match="justification must match the site's pattern"):
+        check_approval(plan, approve(plan, justification="because"), later(now, 60), justification_pattern=pattern)

@@ -107,3 +107,10 @@ def test_unsigned_and_four_eyes_only_get_stricter():
     assert pol.merge()["unsigned_max_tier"] == "critical" and pol.merge()["four_eyes_tiers"] == ["critical"]
     with pytest.raises(InvalidInput, match="unsigned_max_tier"):
         pol.merge({"unsigned_max_tier": "none"})
+
+
+def test_justification_pattern_comes_from_the_site_only():
+    assert pol.merge({"justification_pattern": "INC-[0-9]+"}, {"justification_pattern": "."})[
+        "justification_pattern"] == "INC-[0-9]+"
+    with pytest.raises(InvalidInput, match="not a regular expression"):
+        pol.merge({"justification_pattern": "("})
