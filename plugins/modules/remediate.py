@@ -41,8 +41,11 @@ options:
     description:
       - The approval decision, bound to the plan by its id.
       - "Keys: C(plan_id), C(decision) (approve, reject or conditional), C(approver), C(justification),
-        C(decided_at) (ISO 8601), C(mode) (interactive, pre_approved, awx, trivial), C(params_override) and C(window)
-        (C(start), C(end)) for conditional approvals, C(awx_workflow_job_id)."
+        C(decided_at) (ISO 8601), C(mode) (interactive, pre_approved, signed, awx, trivial), C(params_override) and
+        C(window) (C(start), C(end)) for conditional approvals, C(awx_workflow_job_id), C(signature) (signed mode)."
+      - "The mode must prove the approver: interactive records the OS account running the module; signed is verified
+        with C(ssh-keygen -Y verify) against E(AIOPS_K8S_ALLOWED_SIGNERS); awx is read from the controller API
+        (E(CONTROLLER_HOST), E(CONTROLLER_OAUTH_TOKEN), E(JOB_ID)). An approval is used once."
       - A conditional approval with C(params_override) approves the re-bound plan, whose id it must name.
     type: dict
   state_dir:
@@ -204,7 +207,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation import opsto
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import awx, integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
@@ -250,6 +253,7 @@ def main():
         "policy": policy,
         "key": key,
         "signature_verifier": signatures.verifier_from_environment(policy),
+        "awx_verifier": awx.verifier_from_environment(),
         "requester": account,
         "os_user": account,
         "state_dir": opstore.state_dir(params["state_dir"]),

@@ -419,3 +419,98 @@ def test_signed_approvals(kube_api, tmp_path, signers):
     kube_api.clear_requests()
     changed, op, _d = _execute(kube_api, plan, good, tmp_path, **options)          # replayed
     assert op["status"] == "refused" and writes(kube_api) == []
+
+
+# ------------------------------------------------------------------ 10. AWX approvals read from the controller API
+
+class AwxApi(object):
+    """A small AWX/AAP API emulator over HTTP with the controller's response shapes (jobs, workflow nodes,
+    workflow approvals), enough for the execute job's checks. Requires the bearer token."""
+
+    def __init__(self, token="awx-token"):
+        import http.server
+        import json as _json
+        self.token = token
+        self.objects = {}
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server API)
+                if self.headers.get("Authorization") != "Bearer %s" % api.token:
+                    return self._send(401, {"detail": "Authentication credentials were not provided."})
+                body = api.objects.get(self.path.split("?")[0])
+                return self._send(404, {"detail": "Not found."}) if body is None else self._send(200, body)
+
+            def _send(self, status, body):
+                data = _json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def workflow(self, workflow_id, job_id, status="successful", approver="carol", timed_out=False, launched_by=None):
+        self.objects["/api/v2/jobs/%d/" % job_id] = {
+            "id": job_id, "type": "job", "launch_type": "workflow",
+            "summary_fields": {"source_workflow_job": {"id": launched_by or workflow_id, "name": "aiops remediation",
+                                                       "status": "running"}}}
+        self.objects["/api/v2/workflow_jobs/%d/workflow_nodes/" % workflow_id] = {"count": 3, "results": [
+            {"id": 1, "summary_fields": {"job": {"id": 900, "type": "job", "status": "successful"}}},
+            {"id": 2, "summary_fields": {"job": {"id": 901, "type": "workflow_approval", "status": status}}},
+            {"id": 3, "summary_fields": {"job": {"id": job_id, "type": "job", "status": "running"}}}]}
+        self.objects["/api/v2/workflow_approvals/901/"] = {
+            "id": 901, "type": "workflow_approval", "status": status, "timed_out": timed_out,
+            "finished": utcnow().isoformat().replace("+00:00", "Z"),
+            "summary_fields": {"approved_or_denied_by": {"id": 7, "username": approver} if not timed_out else {}}}
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def awx_api():
+    api = AwxApi()
+    yield api
+    api.close()
+
+
+@pytest.mark.parametrize("case, setup, message", [
+    ("denied", dict(status="failed"), "is failed (denied or pending)"),
+    ("timed out", dict(status="failed", timed_out=True), "timed out"),
+    ("job not launched by that workflow", dict(launched_by=55), "was not launched by workflow job 77"),
+    ("wrong token", dict(), "Cannot verify the AWX approval"),
+])
+def test_awx_approval_refusals(kube_api, tmp_path, awx_api, case, setup, message):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.awx import AwxVerifier
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
+    awx_api.workflow(77, 41, **setup)
+    token = "wrong" if case == "wrong token" else awx_api.token
+    kube_api.clear_requests()
+    changed, op, _d = _execute(kube_api, plan, approval_for(plan, mode="awx", awx_workflow_job_id="77",
+                                                            approver="bob-typed-in-survey"),
+                               tmp_path, awx_verifier=AwxVerifier(awx_api.url, token, 41))
+    assert op["status"] == "refused" and message in op["error"], op["error"]
+    assert writes(kube_api) == []
+
+
+def test_awx_approval_approved_records_the_controller_approver(kube_api, tmp_path, awx_api):
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.awx import verifier_from_environment
+    seed_deployment(kube_api)
+    plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
+    awx_api.workflow(77, 41, approver="carol")
+    verifier = verifier_from_environment({"CONTROLLER_HOST": awx_api.url, "CONTROLLER_OAUTH_TOKEN": awx_api.token,
+                                          "JOB_ID": "41"})
+    with Controller(kube_api, duration=20):
+        changed, op, _d = _execute(kube_api, plan, approval_for(plan, mode="awx", awx_workflow_job_id="77",
+                                                                approver="bob-typed-in-survey"),
+                                   tmp_path, awx_verifier=verifier)
+    assert op["status"] == "validated", op
+    assert op["gate"]["approver"] == "carol" and op["gate"]["mode"] == "awx"      # never the survey's text

@@ -97,7 +97,7 @@ def live_tier(plan, current, policy):
     return tier, reasons, sla
 
 
-def authenticate(approval, tier, options, plan_id):
+def authenticate(approval, tier, options, plan_id, awx_verified=False):
     """The approver identity for this approval's mode, or GateRefusal. Fails closed on every mode."""
     mode = (approval or {}).get("mode") or "pre_approved"
     requester = options.get("requester")
@@ -107,12 +107,11 @@ def authenticate(approval, tier, options, plan_id):
                               % (plan_id, tier))
         return "policy"
     if mode == "awx":
-        verify = options.get("awx_verifier")
-        if verify is None:
+        if not awx_verified:
             raise GateRefusal("Plan %s claims an AWX approval, but this run cannot verify one with the controller "
                               "API (no AWX credential in the environment): extra vars are not proof. Nothing was "
                               "changed." % plan_id)
-        approver = verify(approval, plan_id)
+        approver = approval.get("approver")
     elif mode == "signed":
         verify = options.get("signature_verifier")
         if verify is None:
@@ -192,13 +191,23 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
         return False, finish("failed", "Cannot read %s: %s" % (what, exc)), None
     tier, reasons, sla = live_tier(plan, current, policy)
     operation["risk_tier"], operation["tier_reason"] = tier, "; ".join(reasons)
+    awx_verified = False
+    if isinstance(approval, dict) and approval.get("mode") == "awx" and options.get("awx_verifier"):
+        # Who approved and when come from the controller's approval node, never from the launch's extra vars.
+        try:
+            who, when = options["awx_verifier"](approval, plan["plan_id"])
+        except GateRefusal as exc:
+            return refuse(str(exc), sla)
+        approval = dict(approval, approver=who, decided_at=when or approval.get("decided_at"))
+        operation["approval"] = approval
+        awx_verified = True
     try:
         approved = check_approval(plan, approval, now, tier, sla, policy.get("limits"),
                                   policy.get("justification_pattern"))
         mode = "trivial" if tier == "trivial" and not (approval or {}).get("decision") else \
             (approval.get("mode") or "pre_approved")
         approver = authenticate(approval if mode != "trivial" else {"mode": "trivial"}, tier, options,
-                                plan["plan_id"])
+                                plan["plan_id"], awx_verified)
     except GateRefusal as exc:
         return refuse(str(exc), sla)
     _gate_record(operation, plan, approval, "not_required" if mode == "trivial" else "approved",
