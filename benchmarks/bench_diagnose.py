@@ -19,6 +19,11 @@ What is measured:
   --throttle N answers the first N API requests with 429 + Retry-After. Request counts are printed.
 
     .venv/bin/python benchmarks/bench_diagnose.py --latency 10 --log-latency 40 --dump-pods 0
+- with --metrics (only this mode runs): the in-process cluster-wide gather with and without usage from
+  metrics.k8s.io (LiveSource(metrics=True)), alternating runs, median of --repeat each: extra API requests
+  (per namespace) and the time difference.
+
+    .venv/bin/python benchmarks/bench_diagnose.py --metrics --repeat 5
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / ".collections")]
 
-from tests.support import dumpwriter, scenarios  # noqa: E402
+from tests.support import dumpwriter, scenario_metrics, scenarios  # noqa: E402
 from tests.support.kube_emulator import KubeEmulator  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose  # noqa: E402
@@ -164,6 +169,47 @@ def bench_offline(args, workdir):
     return dict(pods=len(gathered.pods), read=read_s, classify=classify_s)
 
 
+def bench_metrics(args):
+    """Cluster-wide gather + classify in-process, metrics off and on, alternating so load drifts hit both."""
+    objects, logs = scenarios.make_fleet(namespaces=args.namespaces, pods=args.pods, failing_ratio=args.failing,
+                                         now=NOW)
+    samples = scenario_metrics.metrics_for(objects, now=NOW)
+    times = {False: [], True: []}
+    requests = {}
+    with KubeEmulator() as api:
+        api.load(objects + samples, scenarios.logs_as_list(logs))
+        api.settle()
+        workdir = tempfile.mkdtemp(prefix="aiops-bench-")
+        kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
+        for _run in range(args.repeat):
+            for with_metrics in (False, True):
+                api.clear_requests()
+                start = time.perf_counter()
+                gathered = LiveSource(transport_from_kubeconfig(kubeconfig), metrics=with_metrics).gather(
+                    Target(all_namespaces=True))
+                result = diagnose(gathered)
+                times[with_metrics].append(time.perf_counter() - start)
+                requests[with_metrics] = len(api.requests)
+                with_usage = sum(1 for d in result["diagnoses"] if d.get("usage"))
+        shutil.rmtree(workdir, ignore_errors=True)
+    off, on = sorted(times[False])[args.repeat // 2], sorted(times[True])[args.repeat // 2]
+    extra = requests[True] - requests[False]
+    print("\n## Usage from metrics.k8s.io: cluster-wide scan of %d pods in %d namespaces (in-process, emulator over "
+          "HTTP)\n" % (args.pods, args.namespaces))
+    print("| Measure | metrics off | metrics on | target |")
+    print("| --- | --- | --- | --- |")
+    print("| Gather + classify, median of %d (min-max) | %.2f s (%.2f-%.2f) | %.2f s (%.2f-%.2f) | on within 10%% |"
+          % (args.repeat, off, min(times[False]), max(times[False]), on, min(times[True]), max(times[True])))
+    print("| Difference of medians | | %+.1f%% | <= +10%% |" % (100.0 * (on - off) / off))
+    # On a shared machine the fastest run is the least disturbed one: report it too.
+    print("| Best run / difference | %.2f s | %.2f s (%+.1f%%) | |" % (
+        min(times[False]), min(times[True]), 100.0 * (min(times[True]) - min(times[False])) / min(times[False])))
+    print("| API requests | %d | %d (+%d) | |" % (requests[False], requests[True], extra))
+    print("| Extra requests per namespace | | %.2f | <= 1 |" % (extra / float(args.namespaces)))
+    print("| Failing pods whose diagnosis carries usage | | %d | |" % with_usage)
+    return dict(off=times[False], on=times[True], requests=requests, extra_per_namespace=extra / float(args.namespaces))
+
+
 def main():
     parser = argparse.ArgumentParser(description="pod_diagnose benchmark")
     parser.add_argument("--pods", type=int, default=5000)
@@ -178,7 +224,14 @@ def main():
     parser.add_argument("--log-latency", type=float, default=0.0, help="ms more for each pod log read")
     parser.add_argument("--throttle", type=int, default=0, help="answer the first N requests of each run with 429")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with the 429s")
+    parser.add_argument("--metrics", action="store_true", help="only compare the scan with and without usage")
     args = parser.parse_args()
+    if args.metrics:
+        numbers = bench_metrics(args)
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"metrics": numbers, "args": vars(args)}, handle, indent=2)
+        return
     workdir = tempfile.mkdtemp(prefix="aiops-bench-")
     try:
         live = bench_live(args, workdir)
