@@ -595,3 +595,27 @@ def test_options_control_endpoint_sets_throttle(kube_api):
         assert json.loads(response.read())["throttle"] == 1
     assert _timed_get(kube_api.url + "/api/v1/namespaces/shop/pods/web-0")[0] == 429
     assert _timed_get(kube_api.url + "/api/v1/namespaces/shop/pods/web-0")[0] == 200
+
+
+# -- metrics.k8s.io ---------------------------------------------------------------------------
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_top_reads_seeded_metrics_and_our_parser_reads_kubectl(kube_api):
+    """kubectl 1.32 accepts the emulator's PodMetrics/NodeMetrics shapes, and evidence/metrics parses what it prints."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics
+    from tests.support import scenario_metrics, scenarios
+
+    objects, _logs = scenarios.build(["oom-killed", "healthy"])
+    kube_api.load(objects + scenario_metrics.metrics_for(objects, node_usage={"node-2": ("3100m", "9Gi")}))
+    pods = metrics.parse_top_pods(kubectl(kube_api, "top", "pod", "-A", "--containers").stdout)
+    catalog = next(key for key in pods if key.startswith("shop/catalog-"))
+    assert pods[catalog]["containers"]["catalog"] == {"cpu": 0.03, "memory": 504.0 * 2 ** 20}
+    assert len(pods) == 3
+    totals = metrics.parse_top_pods(kubectl(kube_api, "top", "pod", "-n", "shop").stdout, namespace="shop")
+    assert totals[catalog]["total"] == {"cpu": 0.03, "memory": 504.0 * 2 ** 20}
+    top_nodes = kubectl(kube_api, "top", "node").stdout
+    assert ["node-2", "3100m", "79%", "9216Mi", "56%"] in [line.split() for line in top_nodes.splitlines()]
+    assert metrics.parse_top_nodes(top_nodes)["node-2"] == {"cpu": 3.1, "memory": 9.0 * 2 ** 30, "timestamp": None,
+                                                           "window": None}
+    listed = kube_api.get("/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods")
+    assert listed["kind"] == "PodMetricsList" and listed["items"][0]["window"] == "15.01s"
