@@ -20,7 +20,11 @@ description:
     live spec equals the saved one.
   - A bare pod deleted by C(delete_pod) is re-created from its saved manifest; a pod deleted from a controller is
     replaced by the controller and is not restored.
-  - Refuses a record whose saved object no longer matches its digest.
+  - Refuses a record whose saved object no longer matches its digest, or (when E(AIOPS_K8S_PLAN_KEY) is set) whose
+    MAC does not verify, or whose plan targets another object.
+  - A rollback is a change like any other. Within the SLA of the original operation's tier its approval stands for
+    the rollback; after that O(approval) must approve plan_id = the operation id, authenticated like any approval of
+    M(aiops.k8s.remediate), and is used once. The object is never restored over a change made after the apply.
 options:
   operation_id:
     description:
@@ -32,6 +36,11 @@ options:
       - Directory of the operation store. Defaults to E(AIOPS_K8S_STATE_DIR), else
         C(~/.local/state/aiops-k8s/operations).
     type: path
+  approval:
+    description:
+      - "Approval of the rollback once the original approval's window has passed: C(plan_id) (the operation id),
+        C(decision) (approve), C(approver), C(justification), C(decided_at), C(mode), C(signature)."
+    type: dict
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
 attributes:
@@ -61,7 +70,8 @@ operation_id:
   returned: always
   type: str
 rollback:
-  description: attempted, succeeded, started_at, finished_at, reason, detail, duration_seconds.
+  description: "attempted, succeeded, started_at, finished_at, reason, detail, duration_seconds, conflict (the object
+    changed after the apply: not restored), authority (the standing or explicit approval used)."
   returned: success or when the restore failed
   type: dict
 aiops:
@@ -72,6 +82,8 @@ aiops:
 """
 
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import auth_argument_spec
@@ -80,12 +92,23 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import ActionError
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import rollback_operation
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import rollback_authority, rollback_operation
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
 
 
+def os_account():
+    import pwd
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (KeyError, OSError):
+        return None
+
+
 def argument_spec():
-    spec = auth_argument_spec(operation_id=dict(type="str", required=True), state_dir=dict(type="path"))
+    spec = auth_argument_spec(operation_id=dict(type="str", required=True), state_dir=dict(type="path"),
+                              approval=dict(type="dict"))
     return spec
 
 
@@ -97,9 +120,14 @@ def main():
     try:
         key = integrity.load_key()
         record = opstore.load(directory, op_id, key)
+        policy = safety.merge(safety.load_site_policy())
+        options = {"policy": policy, "state_dir": directory, "check_mode": module.check_mode,
+                   "requester": os_account(), "os_user": os_account(),
+                   "signature_verifier": signatures.verifier_from_environment(policy)}
+        authority = rollback_authority(record, module.params["approval"], utcnow(), options)
         cluster = cluster_from_module(module)
         changed, result = rollback_operation(cluster, record, utcnow, check_mode=module.check_mode)
-    except (opstore.OpStoreError, ActionError, AiopsError) as exc:
+    except (opstore.OpStoreError, ActionError, AiopsError) as exc:  # GateRefusal is an AiopsError
         module.fail_json(msg=str(exc), changed=False, operation_id=op_id, aiops=marker)
     except Exception as exc:  # transport errors: one line, never a traceback
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
@@ -111,6 +139,7 @@ def main():
             opstore.save(directory, record, key)
         except opstore.OpStoreError as exc:
             module.warn(str(exc))
+    result["authority"] = authority
     out = {"changed": changed, "operation_id": op_id, "rollback": result, "aiops": marker}
     if result.get("attempted") and not result.get("succeeded"):
         module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, result.get("detail"))), **out)

@@ -451,6 +451,38 @@ def check_record(record):
             "operation_id"))
 
 
+def rollback_authority(record, approval, now, options):
+    """Who may roll this operation back now; GateRefusal otherwise. A rollback is a change like any other.
+
+    Without an approval, the original operation's approval stands for its own rollback within its SLA.
+    After that an approval must name the operation id; it is authenticated like any other and used once.
+    """
+    op_id = record.get("operation_id")
+    operation = record.get("operation") or {}
+    gate = operation.get("gate") or {}
+    tier = operation.get("risk_tier") if operation.get("risk_tier") in safety.RISK_TIERS else "critical"
+    sla = safety.sla_seconds(tier, options.get("policy"))
+    decided = parse_time(gate.get("decided_at"))
+    if not approval:
+        if gate.get("verdict") in ("approved", "not_required") and decided is not None and \
+                seconds_between(decided, now) <= sla:
+            return "standing approval of %s by %s (%s tier, within %d s)" % (op_id, gate.get("approver"), tier, sla)
+        raise GateRefusal("Rolling back %s is a change: the approval of the original operation no longer covers it "
+                          "(%s tier SLA %d s); pass an approval whose plan_id is %s" % (op_id, tier, sla, op_id))
+    if approval.get("plan_id") != op_id or approval.get("decision") != "approve":
+        raise GateRefusal("Approval for the rollback must approve plan_id %s" % op_id)
+    for field in ("approver", "justification"):
+        if not visible_text(approval.get(field)):
+            raise GateRefusal("Approval for rollback of %s: %s is blank" % (op_id, field))
+    when = parse_time(approval.get("decided_at"))
+    if when is None or seconds_between(when, now) > sla or seconds_between(now, when) > 60:
+        raise GateRefusal("Approval for rollback of %s is not within the %s tier SLA (%d s) of now" % (op_id, tier, sla))
+    approver = authenticate(approval, tier, options, op_id)
+    if not options.get("check_mode"):
+        opstore.consume_approval(options["state_dir"], approval, "rollback:%s" % op_id, op_id, _iso(now))
+    return "approved by %s" % approver
+
+
 def rollback_operation(cluster, record, clock, check_mode=False):
     """Restore the pre-change object of a recorded operation. Returns (changed, rollback dict).
 
