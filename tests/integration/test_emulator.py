@@ -615,7 +615,7 @@ def test_kubectl_top_reads_seeded_metrics_and_our_parser_reads_kubectl(kube_api)
     assert totals[catalog]["total"] == {"cpu": 0.03, "memory": 504.0 * 2 ** 20}
     top_nodes = kubectl(kube_api, "top", "node").stdout
     assert ["node-2", "3100m", "79%", "9216Mi", "56%"] in [line.split() for line in top_nodes.splitlines()]
-    assert metrics.parse_top_nodes(top_nodes)["node-2"] == {"cpu": 3.1, "memory": 9.0 * 2 ** 30, "timestamp": None,
-                                                           "window": None}
+    node_2 = metrics.parse_top_nodes(top_nodes)["node-2"]
+    assert node_2 == {"cpu": 3.1, "memory": 9.0 * 2 ** 30, "timestamp": None, "window": None}
     listed = kube_api.get("/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods")
     assert listed["kind"] == "PodMetricsList" and listed["items"][0]["window"] == "15.01s"
