@@ -29,14 +29,17 @@ unit: setup
 integration: setup
 	$(VENV)/python -m pytest tests/integration -q -m "not molecule"
 
+# Every scenario through pytest, or one as docs/testing.md writes it: make molecule S=diagnose_oom
 molecule: setup
-	$(VENV)/python -m pytest tests/integration -q -m molecule
+	@if [ -n "$(S)" ]; then scripts/molecule.sh $(S); else $(VENV)/python -m pytest tests/integration -q -m molecule; fi
 
 bench: setup
 	$(VENV)/python benchmarks/bench_diagnose.py
 	$(VENV)/python benchmarks/bench_classify.py
 	$(VENV)/python benchmarks/bench_remediation.py
 	$(VENV)/python benchmarks/bench_fleet.py
+	$(VENV)/python benchmarks/bench_phr.py
+	$(VENV)/python benchmarks/bench_transport.py
 
 # Regenerate docs/reference from the plugins' own documentation (tests/unit/test_docs.py fails when stale).
 docs: setup
