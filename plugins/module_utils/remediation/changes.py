@@ -270,3 +270,28 @@ def restored(saved, current, action):
         return sorted((saved.get("metadata") or {}).get("finalizers") or []) == \
             sorted((current.get("metadata") or {}).get("finalizers") or [])
     return True
+
+
+def changed_since(applied, live):
+    """None when ``live`` is still what our write produced, else what differs (and who wrote it, if known)."""
+    if applied is None:
+        return None
+    if live is None:
+        return "it was deleted"
+    old, new = applied.get("metadata") or {}, live.get("metadata") or {}
+    if old.get("uid") != new.get("uid"):
+        return "it was re-created (uid %s -> %s)" % (old.get("uid"), new.get("uid"))
+    differs = []
+    if isinstance(old.get("generation"), int) and old.get("generation") != new.get("generation"):
+        differs.append("generation %s -> %s" % (old.get("generation"), new.get("generation")))
+    elif canonical_json(applied.get("spec")) != canonical_json(live.get("spec")):
+        differs.append("spec changed")
+    if sorted(old.get("finalizers") or []) != sorted(new.get("finalizers") or []):
+        differs.append("finalizers changed")
+    if not differs:
+        return None
+    managers = [m for m in new.get("managedFields") or [] if isinstance(m, dict) and m.get("operation") == "Update"]
+    last = max(managers, key=lambda m: m.get("time") or "") if managers else None
+    who = " by %s at %s" % (last.get("manager"), last.get("time")) if last else ""
+    return "someone changed it after our apply%s (%s, resourceVersion %s -> %s)" % (
+        who, ", ".join(differs), old.get("resourceVersion"), new.get("resourceVersion"))

@@ -26,7 +26,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import is_confli
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import (
-    ActionError, build_change, comparable, is_controller_owned, restored,
+    ActionError, build_change, changed_since, comparable, is_controller_owned, restored,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import (
     GateRefusal, check_approval, check_plan_integrity, drift_reason, visible_text,
@@ -315,31 +315,6 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     record["applied_state"] = applied_state
     _save_quietly(store, record, operation, options.get("key"))
     return True, operation, diff
-
-
-def changed_since(applied, live):
-    """None when ``live`` is still what our write produced, else what differs (and who wrote it, if known)."""
-    if applied is None:
-        return None
-    if live is None:
-        return "it was deleted"
-    old, new = applied.get("metadata") or {}, live.get("metadata") or {}
-    if old.get("uid") != new.get("uid"):
-        return "it was re-created (uid %s -> %s)" % (old.get("uid"), new.get("uid"))
-    differs = []
-    if isinstance(old.get("generation"), int) and old.get("generation") != new.get("generation"):
-        differs.append("generation %s -> %s" % (old.get("generation"), new.get("generation")))
-    elif canonical_json(applied.get("spec")) != canonical_json(live.get("spec")):
-        differs.append("spec changed")
-    if sorted(old.get("finalizers") or []) != sorted(new.get("finalizers") or []):
-        differs.append("finalizers changed")
-    if not differs:
-        return None
-    managers = [m for m in new.get("managedFields") or [] if isinstance(m, dict) and m.get("operation") == "Update"]
-    last = max(managers, key=lambda m: m.get("time") or "") if managers else None
-    who = " by %s at %s" % (last.get("manager"), last.get("time")) if last else ""
-    return "someone changed it after our apply%s (%s, resourceVersion %s -> %s)" % (
-        who, ", ".join(differs), old.get("resourceVersion"), new.get("resourceVersion"))
 
 
 def restore(cluster, saved, action, applied=None, attempts=5):
