@@ -128,3 +128,21 @@ def test_offline_report_from_a_dump_matches_the_live_one(kube_api, tmp_path, top
     running = sum(1 for o in objects if o["kind"] == "Pod" and o["status"].get("phase") == "Running")
     assert offline["summary"]["pods_measured"] == live["summary"]["pods_measured"] == running < 100
     assert [n["name"] for n in offline["nodes"]] == [n["name"] for n in live["nodes"]]
+
+
+def test_pod_namespace_and_relative_report_dir_are_the_users(kube_api, tmp_path):
+    """`-e pod_namespace=` scopes the report and a relative report_dir lands where the user ran the command."""
+    objects, logs = scenarios.make_fleet(namespaces=2, pods=40, failing_ratio=0.0)
+    kube_api.load(objects + scenario_metrics.metrics_for(objects, usage=fleet_usage), logs, copy_objects=False)
+    kube_api.emulator.settle()
+    env = ansible_environment(kube_api.kubeconfig)
+    result = subprocess.run([os.path.join(REPO_ROOT, ".venv", "bin", "ansible-playbook"), "-i", "localhost,",
+                             os.path.join(REPO_ROOT, "playbooks", "rightsize.yml"), "-e", "report_dir=mine",
+                             "-e", "pod_namespace=team-01", "-e", "kubeconfig=%s" % kube_api.kubeconfig],
+                            cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "WARNING" not in result.stdout + result.stderr
+    report = json.loads((tmp_path / "mine" / "rightsize-report.json").read_text())
+    in_namespace = [o for o in objects if o["kind"] == "Pod" and o["metadata"]["namespace"] == "team-01"]
+    assert 0 < report["summary"]["pods"] == len(in_namespace) < 40
+    assert not os.path.exists(os.path.join(REPO_ROOT, "playbooks", "mine"))
