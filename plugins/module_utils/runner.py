@@ -18,6 +18,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.classify impor
     classify_pod,
     classify_workload,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import culprit_text
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import propose
 
 _SEVERITY_ORDER = {name: index for index, name in enumerate(SEVERITIES)}
@@ -32,6 +33,29 @@ def with_proposals(diagnosis):
     """The diagnosis with its `remediations` computed from the diagnosis alone."""
     if diagnosis is not None:
         diagnosis["remediations"] = propose(diagnosis)
+    return diagnosis
+
+
+# Categories whose cause is the pod's own resource use: their root cause states the measured figures.
+_USAGE_CAUSES = ("OOMKilled", "Evicted")
+
+
+def with_usage(diagnosis, figures):
+    """Attach usage (evidence/usage.py) to a diagnosis before its proposals are computed.
+
+    classify stays metric-free; the join happens here so proposals see ``usage`` and an OOM's root cause
+    names the measured working set (``126Mi of 128Mi (98%)``) instead of only the limit.
+    """
+    if not figures:
+        return diagnosis
+    diagnosis["usage"] = figures
+    if diagnosis.get("category") in _USAGE_CAUSES:
+        text = culprit_text(figures, container=diagnosis.get("container"))
+        if text:
+            culprit = diagnosis.get("culprit")
+            if isinstance(culprit, dict):
+                culprit["usage_text"] = text
+            diagnosis["root_cause"] = "%s Measured usage: %s." % ((diagnosis.get("root_cause") or "").rstrip(), text)
     return diagnosis
 
 
@@ -66,15 +90,14 @@ def diagnose(gathered, include_healthy=False):
     summary = {}
     usage = getattr(gathered, "usage", None) or {}
     for evidence in gathered.pods:
-        diagnosis = diagnose_pod(evidence)
+        diagnosis = classify_pod(evidence)
         category = diagnosis.get("category")
         summary[category] = summary.get(category, 0) + 1
         if include_healthy or category != HEALTHY:
-            # Usage (opt-in, evidence/usage.py) is computed on access: only for the diagnoses kept.
-            figures = usage.get("%s/%s" % (evidence.namespace, evidence.name))
-            if figures:
-                diagnosis["usage"] = figures
-            diagnoses.append(diagnosis)
+            # Usage (opt-in, evidence/usage.py) is computed on access: only for the diagnoses kept, and
+            # before propose so the proposals can size from it.
+            with_usage(diagnosis, usage.get("%s/%s" % (evidence.namespace, evidence.name)))
+            diagnoses.append(with_proposals(diagnosis))
     for evidence in gathered.workloads:
         diagnosis = diagnose_workload(evidence)
         if diagnosis is None:

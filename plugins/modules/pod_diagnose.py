@@ -106,6 +106,19 @@ options:
       - Seconds to wait for each Kubernetes API request (connect and read) before giving up.
     type: int
     default: 30
+  metrics:
+    description:
+      - Also read resource usage from metrics-server (C(metrics.k8s.io), installed by the C(aiops.k8s.metrics_server)
+        role) and add it to each diagnosis as RV(diagnoses[].usage) - container working set and CPU against their
+        request and limit, and node usage against allocatable.
+      - Live, one GET for a single pod (plus one for its node), or one LIST per namespace (plus one node LIST).
+        With O(dump_dir), the metrics files of the dump are read (C(metrics/pod-metrics.json),
+        C(metrics/node-metrics.json), C(metrics/top-pods.txt), C(metrics/top-nodes.txt)); none is an error.
+      - When metrics-server is absent (404), forbidden (403) or not ready (503), RV(problems) gets one note and the
+        diagnosis completes without usage. One sample is not a peak; see C(docs/metrics.md).
+      - The OOMKilled root cause then states the usage figure and the proposed memory limit is computed from it.
+    type: bool
+    default: false
   redact_patterns:
     description:
       - Extra regular expressions whose matches are masked in logs and messages, on top of the built-in
@@ -231,8 +244,40 @@ diagnoses:
     restarts:
       description: Total container restarts of the pod.
       type: int
+    container:
+      description: Name of the culprit container, null when the cause is not one container.
+      type: str
+      sample: app
+    facts:
+      description: Facts of the winning finding (for example C(memory_limit)), so proposals can be recomputed from a
+        saved diagnosis.
+      type: dict
+      sample: {"memory_limit": "128Mi"}
+    subject:
+      description: Facts about the diagnosed object that proposals need (owner chain, rollout undo target, previous
+        images, pod phase and container resources); never whole objects.
+      type: dict
+    failure_started_at:
+      description: When the failure started (RFC 3339, earliest warning event, restart or not-ready transition), null
+        when unknown.
+      type: str
+      sample: "2026-11-25T18:55:00Z"
+    usage:
+      description:
+        - Resource usage of the pod from metrics-server (and its node), present only with O(metrics=true) when a
+          sample exists.
+        - C(containers) lists per container C(cpu) and C(memory) figures (C(usage), C(request), C(limit), C(peak),
+          C(percent_of_request), C(percent_of_limit), C(text)); C(node) has the node's figures against allocatable;
+          C(timestamp) and C(window) are the sample's.
+      returned: when metrics is true and metrics-server had a sample for the pod
+      type: dict
+      sample: {"containers": [{"name": "app", "memory": {"text": "126Mi of 128Mi (98%)"}}],
+               "node": {"name": "node-2", "cpu": {"text": "3.1 of 3.9 (79%)"}}}
     remediations:
-      description: Remediation options (action, target, params, risk_tier, description, reversible, rollback).
+      description:
+        - Remediation options (action, target, params, risk_tier, description, reversible, rollback, manual_steps).
+        - "C(basis) names the figure a proposed size was computed from (C(source), C(figure), C(text), for example
+          C(sample 126Mi at 19:00:00Z) or C(no usage: +50 %)), null for proposals that set no size."
       type: list
       elements: dict
     runbook:
@@ -284,6 +329,28 @@ ai_analysis:
   description: Advisory text from kubectl-ai when O(ai_explain=true); never replaces the categories.
   returned: when ai_explain is true and the analysis succeeded
   type: dict
+  contains:
+    provider:
+      description: LLM provider kubectl-ai used (V(default) when not set).
+      type: str
+    model:
+      description: Model kubectl-ai used (V(default) when not set).
+      type: str
+    text:
+      description: The advisory answer, redacted.
+      type: str
+    masked:
+      description: Whether object names were masked before they were sent to the model.
+      type: bool
+    identity:
+      description: One line saying which Kubernetes identity the kubectl-ai child ran with (a read-only kubeconfig,
+        an impersonated account, or the module's own identity when O(ai_allow_write_identity=true)).
+      type: str
+      sample: read-only identity from ai_kubeconfig (context ro)
+    cluster:
+      description: API server URL of the cluster the child was pointed at (the diagnosed one), null when unknown.
+      type: str
+      sample: https://127.0.0.1:6443
 aiops:
   description: Marker the aiops.k8s.phr callback uses to recognise this result.
   returned: always
@@ -319,6 +386,7 @@ def argument_spec():
         log_tail_lines=dict(type="int", default=50),
         log_max_bytes=dict(type="int", default=65536),
         log_concurrency=dict(type="int", default=8),
+        metrics=dict(type="bool", default=False),
         redact_patterns=dict(type="list", elements="str", default=[]),
         request_timeout=dict(type="int", default=30),
     )
@@ -377,7 +445,21 @@ def build_source(module):
         module.fail_json(msg=problem, changed=False)
     from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
     transport = k8s_transport.transport_from_module(module)
-    return LiveSource(transport, log_concurrency=params["log_concurrency"], **caps), transport
+    return LiveSource(transport, log_concurrency=params["log_concurrency"], metrics=params["metrics"],
+                      **caps), transport
+
+
+def attach_dump_usage(gathered, dump_dir):
+    """Usage from the dump's metrics files (docs/metrics.md); no files is one problem note, never a failure."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics, usage
+    reading = metrics.read_dump(dump_dir)
+    gathered.problems.extend(note for note in reading["problems"] if note not in gathered.problems)
+    if reading["source"] is None:
+        gathered.problems.append("no metrics files in %s (metrics/pod-metrics.json, metrics/top-pods.txt, ...): "
+                                 "collect_bundle writes them when metrics-server (role %s) runs; continuing without "
+                                 "usage figures" % (dump_dir, metrics.ROLE))
+        return
+    gathered.usage = usage.LazyUsage(gathered, reading)
 
 
 def main():
@@ -400,6 +482,8 @@ def main():
             gathered = source.gather(target)
         finally:
             getattr(source, "close", lambda: None)()
+        if params["metrics"] and params["dump_dir"]:
+            attach_dump_usage(gathered, params["dump_dir"])
         result = diagnose(gathered, include_healthy=params["include_healthy"])
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False)

@@ -168,6 +168,15 @@ plan:
       description: The compact diagnosis the plan was made from (kind, namespace, name, category, root_cause,
         diagnosis_id, observed_at, failure_started_at, container, ...).
       type: dict
+    pre_metrics:
+      description:
+        - The target's state when the plan was made, the baseline of the validation checkpoints; only when the
+          diagnosis carries C(usage) (M(aiops.k8s.pod_diagnose) with C(metrics=true)).
+        - C(at), C(pods), C(ready), C(restarts), C(memory) and C(cpu) (the culprit container's highest usage, for
+          example C(126Mi of 128Mi (98%))), C(node), C(source) (null when metrics-server did not answer),
+          C(per_pod) and C(problems).
+      returned: when the diagnosis carries usage
+      type: dict
     mac:
       description: HMAC-SHA256 of the plan under the site key (E(AIOPS_K8S_PLAN_KEY)); only when a key is configured.
       type: str
@@ -191,6 +200,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.observe import snapshot
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
     PlanError, build_plan, check_target, rebind, select_remediation,
 )
@@ -221,8 +231,12 @@ def main():
         site = safety.load_site_policy()
         cluster = cluster_from_module(module)
         current = cluster.get(target_path(target))
-        plan = build_plan(params["diagnosis"], current, utcnow(), remediation=params["remediation"],
+        now = utcnow()
+        plan = build_plan(params["diagnosis"], current, now, remediation=params["remediation"],
                           action=params["action"], policy=params["policy"], site_policy=site)
+        if params["diagnosis"].get("usage"):
+            # Opted in at diagnosis (metrics=true): the baseline the validation checkpoints compare with.
+            plan["pre_metrics"] = snapshot(cluster, plan, now)
         key = integrity.load_key()
         result = {"changed": False, "plan": integrity.sign(plan, key), "aiops": marker}
         if params["params_override"]:

@@ -83,7 +83,10 @@ operation_id:
   returned: always
   type: str
 validation:
-  description: passed, checks, window_seconds, started_at, finished_at, checkpoint_seconds, operation_age_seconds.
+  description:
+    - passed, checks, window_seconds, started_at, finished_at, checkpoint_seconds, operation_age_seconds.
+    - C(metrics) is the target's pods, readiness, restarts and usage now, in the shape of the plan's C(pre_metrics)
+      (only when the plan recorded C(pre_metrics)), so the record shows before and after side by side.
   returned: when the record was found
   type: dict
 aiops:

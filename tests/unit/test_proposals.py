@@ -6,6 +6,8 @@ import pytest
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import ACTIONS, RISK_TIERS
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose_pod as classify_pod
+from ansible_collections.aiops.k8s.plugins.module_utils.runner import with_proposals, with_usage
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import figure
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import rollout_undo_info
 from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import parse_quantity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.proposals import new_memory_limit, propose
@@ -48,7 +50,7 @@ def test_oom_proposal_targets_deployment_container():
     assert "256Mi" in proposal["rollback"]
     for proposal in diag["remediations"]:
         assert set(proposal) == {"action", "target", "params", "risk_tier", "description", "reversible", "rollback",
-                                 "manual_steps"}
+                                 "manual_steps", "basis"}
         assert proposal["action"] in ACTIONS and proposal["risk_tier"] in RISK_TIERS
 
 
@@ -108,3 +110,39 @@ def test_proposals_recomputed_from_a_saved_diagnosis_alone():
     assert propose(saved) == diag["remediations"]
     assert [r["action"] for r in diag["remediations"]][:1] == ["set_memory_limit"]
     assert any(r["action"] == "rollout_undo" for r in diag["remediations"])
+
+
+def _with_usage(diag, used=None, peak=None, window=None, node_memory=None):
+    """A diagnosis with runner-style usage (evidence/usage.figure), as runner.with_usage attaches it."""
+    mi = 1024 ** 2
+    node = None
+    if node_memory:
+        node = {"name": "node-1", "memory": figure("memory", node_memory / 2, allocatable=node_memory), "cpu": None}
+    usage = {"namespace": "shop", "name": "web-1", "source": "metrics-server", "timestamp": "2026-11-25T19:00:00Z",
+             "window": "15s", "history_window": window,
+             "containers": [{"name": "app", "cpu": None,
+                             "memory": figure("memory", used and used * mi, 256 * mi, 256 * mi, peak and peak * mi)}],
+             "node": node}
+    return with_proposals(with_usage(diag, usage))
+
+
+def test_oom_limit_from_the_sample_names_its_basis():
+    diag = _with_usage(classify_pod(evidence(crashing(term("OOMKilled", 137, ago=30)))), used=250)
+    proposal = diag["remediations"][0]
+    # 250Mi x 1.4 = 350Mi (above the 256Mi x 1.25 = 320Mi floor), whole Mi
+    assert proposal["params"]["memory_limit"] == "350Mi"
+    assert proposal["basis"]["text"] == "sample 250Mi at 19:00:00Z" and proposal["basis"]["source"] == "metrics-server"
+    assert "(basis: sample 250Mi at 19:00:00Z)" in proposal["description"]
+    assert "Measured usage: app memory 250Mi of 256Mi (98%)" in diag["root_cause"]
+    assert diag["culprit"]["usage_text"].startswith("app memory 250Mi of 256Mi")
+
+
+def test_oom_limit_prefers_the_prometheus_peak_and_keeps_the_floor():
+    crash = crashing(term("OOMKilled", 137, ago=30))
+    peak = _with_usage(classify_pod(evidence(crash)), used=200, peak=300, window="1h")["remediations"][0]
+    assert peak["params"]["memory_limit"] == "420Mi" and peak["basis"]["text"] == "peak 300Mi over 1h from Prometheus"
+    low = _with_usage(classify_pod(evidence(crash)), used=100)["remediations"][0]
+    assert low["params"]["memory_limit"] == "320Mi"  # 140Mi would shrink it: never below the limit x 1.25
+    none = classify_pod(evidence(crash))["remediations"][0]
+    assert none["params"]["memory_limit"] == "384Mi"  # +50 % as before, rounded to 64Mi
+    assert none["basis"]["text"] == "no usage: +50 %" and none["basis"]["figure"] is None

@@ -77,7 +77,7 @@ def failure_started_at(diagnosis):
     return parse_time((diagnosis or {}).get("failure_started_at") or "")
 
 
-def _pre_state(operation, diagnosis):
+def _pre_state(operation, diagnosis, plan=None):
     diagnosis = diagnosis or {}
     before = ((operation or {}).get("diff") or {}).get("before")
     return {
@@ -88,6 +88,8 @@ def _pre_state(operation, diagnosis):
         "resources": resources_of(before),
         "facts": diagnosis.get("facts") or {},
         "metrics": diagnosis.get("usage") or (operation or {}).get("pre_metrics"),
+        # The plan's snapshot (remediation/observe.py): the "before" column next to each validation's.
+        "pre_metrics": (plan or {}).get("pre_metrics") or (operation or {}).get("pre_metrics"),
     }
 
 
@@ -113,7 +115,8 @@ def _validation_entry(validation, source, recorded_at):
         "window_seconds": validation.get("window_seconds"),
         "passed": validation.get("passed"),
         "checks": validation.get("checks") or [],
-        "metrics": validation.get("usage"),  # usage at the checkpoint when metrics-server served it
+        # the target at the checkpoint (remediation/observe.py), same shape as pre_state.pre_metrics
+        "metrics": validation.get("metrics") or validation.get("usage"),
         "recorded_at": isoformat(validation.get("finished_at") or validation.get("checked_at") or recorded_at),
         "source": source,
     }
@@ -316,7 +319,7 @@ def _operation_record(run, created_at, operation, plan, diagnoses, approval, val
     record = new_record(record_id, "operation", run, created_at)
     diagnosis = _primary(diagnoses)
     record["operation"] = operation_section(operation)
-    record["pre_state"] = _pre_state(operation, diagnosis)
+    record["pre_state"] = _pre_state(operation, diagnosis, plan)
     record["analysis"] = {"diagnoses": diagnoses, "primary": diagnosis}
     record["decision"] = _decision(plan, approval, operation, tier)
     drift = _drift(operation)
@@ -449,7 +452,7 @@ def build_records(collector, run, now=None, id_token=None):
         record = new_record(new_record_id("plan", now, id_token), kind, run, created_at)
         diagnosis = diag_by_id.get(plan.get("diagnosis_id")) or plan.get("diagnosis") or _primary(diagnoses)
         record["analysis"] = {"diagnoses": [diagnosis] if diagnosis else [], "primary": diagnosis}
-        record["pre_state"] = _pre_state(None, diagnosis)
+        record["pre_state"] = _pre_state(None, diagnosis, plan)
         record["decision"] = _decision(plan, approval, None, plan.get("risk_tier"))
         record["decision"]["plan"] = plan
         records.append(record)

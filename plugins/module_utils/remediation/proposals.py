@@ -45,6 +45,62 @@ def new_memory_limit(old_limit, observed=None, factor=1.5):
     return format_memory(int(math.ceil(wanted / step)) * step)
 
 
+# Sizing from usage (docs/metrics.md "How proposals should use usage").
+USAGE_LIMIT_FACTOR = 1.4   # 20 % headroom twice: a metrics-server sample may sit below the real peak
+USAGE_LIMIT_FLOOR = 1.25   # a raise is never smaller than a quarter of the current limit
+USAGE_REQUEST_FACTOR = 1.2
+
+
+def _container_usage(diagnosis, container):
+    """The container's figures from the diagnosis' ``usage`` (runner joins it; never re-parsed here)."""
+    usage = diagnosis.get("usage")
+    if not isinstance(usage, dict):
+        return {}
+    for entry in usage.get("containers") or []:
+        if isinstance(entry, dict) and entry.get("name") == container:
+            return entry
+    return {}
+
+
+def _hms(timestamp):
+    """``2026-11-25T19:00:00Z`` -> ``19:00:00Z`` (the basis line is read by a human next to the figure)."""
+    text = str(timestamp or "")
+    return text.split("T", 1)[1] if "T" in text else text
+
+
+def usage_basis(diagnosis, container, resource="memory"):
+    """(bytes or cores, basis dict) the sizing starts from: the Prometheus peak, else the sample, else (None, ...).
+
+    The basis dict names the figure so a reader of the proposal knows what it was computed from.
+    """
+    figure = _container_usage(diagnosis, container).get(resource) or {}
+    usage = diagnosis.get("usage") or {}
+    if figure.get("peak"):
+        window = usage.get("history_window")
+        text = "peak %s%s from Prometheus" % (figure.get("peak_human"), " over %s" % window if window else "")
+        return figure["peak"], {"source": "prometheus", "figure": figure["peak"], "text": text}
+    if figure.get("usage"):
+        when = _hms(usage.get("timestamp"))
+        text = "sample %s%s" % (figure.get("usage_human"), " at %s" % when if when else "")
+        return figure["usage"], {"source": usage.get("source") or "metrics-server", "figure": figure["usage"],
+                                 "text": text}
+    return None, {"source": None, "figure": None, "text": "no usage: +50 %"}
+
+
+def memory_limit_from_usage(old_limit, basis):
+    """basis x 1.4 rounded up to whole Mi, never below the current limit x 1.25 (docs/metrics.md)."""
+    old = parse_quantity(old_limit) if old_limit else None
+    wanted = basis * USAGE_LIMIT_FACTOR
+    if old:
+        wanted = max(wanted, old * USAGE_LIMIT_FLOOR)
+    return format_memory(int(math.ceil(wanted / _MI)) * _MI)
+
+
+def _largest_allocatable(diagnosis, resource):
+    node = (diagnosis.get("usage") or {}).get("node") or {}
+    return ((node.get(resource) or {}).get("allocatable")) or None
+
+
 # --- targets -------------------------------------------------------------------------------------
 
 def _subject(diagnosis):
@@ -87,10 +143,11 @@ def pod_target(namespace, name):
 
 # --- building ------------------------------------------------------------------------------------
 
-def _proposal(action, target, params, tier, description, reversible, rollback, manual_steps=None):
+def _proposal(action, target, params, tier, description, reversible, rollback, manual_steps=None, basis=None):
+    """``basis``: the figure a size was computed from ({source, figure, text}), None when no size is proposed."""
     return {"action": action, "target": target, "params": params, "risk_tier": tier,
             "description": description, "reversible": reversible, "rollback": rollback,
-            "manual_steps": manual_steps or []}
+            "manual_steps": manual_steps or [], "basis": basis}
 
 
 def _manual(target, description, steps):
@@ -147,14 +204,16 @@ def _propose(category, result, diagnosis):
 
     if category == "OOMKilled":
         limit = facts.get("memory_limit")
-        new = new_memory_limit(limit)
+        seen, basis = usage_basis(diagnosis, container)
+        new = memory_limit_from_usage(limit, seen) if seen else new_memory_limit(limit)
         if new and limit:
-            out.append(_proposal(
+            proposal = _proposal(
                 "set_memory_limit", target, {"memory_limit": new, "previous_memory_limit": limit},
                 None,
-                "Raise the memory limit of container %s in %s %s/%s from %s to %s" % (
-                    container, target["kind"], ns, target["name"], limit, new),
-                True, "restore the saved %s spec (previous limit %s)" % (target["kind"], limit)))
+                "Raise the memory limit of container %s in %s %s/%s from %s to %s (basis: %s)" % (
+                    container, target["kind"], ns, target["name"], limit, new, basis["text"]),
+                True, "restore the saved %s spec (previous limit %s)" % (target["kind"], limit), basis=basis)
+            out.append(proposal)
         else:
             out.append(_manual(target, "Set a memory request and limit for container %s" % container, [
                 "kubectl top pod %s -n %s --containers  # observe the real usage" % (name, ns),
@@ -173,16 +232,29 @@ def _propose(category, result, diagnosis):
                              if owner_kind else "Delete the evicted pod %s/%s" % (ns, name),
                              False, "not needed: the pod is already dead; its status is kept in the record"))
         if culprit.get("resource") == "memory" and culprit.get("container") and culprit.get("usage") and owner_kind:
-            new = new_memory_limit(None, culprit.get("usage"), 1.0)
+            seen, basis = usage_basis(diagnosis, culprit.get("container"))
+            if seen:
+                # request = usage x 1.2 (docs/metrics.md)
+                new = format_memory(int(math.ceil(seen * USAGE_REQUEST_FACTOR / _MI)) * _MI)
+            else:
+                new = new_memory_limit(None, culprit.get("usage"), 1.0)
+                basis = {"source": "eviction message", "figure": culprit.get("usage"),
+                         "text": "usage %s from the eviction message" % culprit.get("usage")}
+            cap = _largest_allocatable(diagnosis, "memory")
+            if cap and new and parse_quantity(new) > cap:
+                # a request above the node's allocatable could never be scheduled there
+                new = format_memory(int(cap // _MI) * _MI)
+                basis["text"] += ", capped at node allocatable %s" % new
             target_c = workload_target(diagnosis, culprit.get("container"))
-            out.append(_proposal(
+            proposal = _proposal(
                 "set_resources", target_c, {"requests": {"memory": new},
                                             "previous_requests": {"memory": culprit.get("request")}},
                 None,
-                "Raise the memory request of container %s in %s %s/%s from %s to %s (observed %s)" % (
+                "Raise the memory request of container %s in %s %s/%s from %s to %s (basis: %s)" % (
                     culprit.get("container"), target_c["kind"], ns, target_c["name"], culprit.get("request"),
-                    new, culprit.get("usage")),
-                True, "restore the saved %s spec" % target_c["kind"]))
+                    new, basis["text"]),
+                True, "restore the saved %s spec" % target_c["kind"], basis=basis)
+            out.append(proposal)
     elif category == "DeadlineExceeded":
         if is_pod_diag:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},

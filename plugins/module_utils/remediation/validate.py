@@ -16,6 +16,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import PATCHABLE_WORKLOADS, resource_path
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import target_path
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.observe import snapshot
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import describe_target
 
 __metaclass__ = type
@@ -192,5 +193,11 @@ def validate_window(cluster, plan, baseline, applied_at, window, interval, clock
         if fatal or time.monotonic() >= deadline:
             break
         sleep(min(interval, max(deadline - time.monotonic(), 0.01)))
-    return {"passed": bool(ok and not fatal), "checks": seen[-5:], "window_seconds": window,
-            "started_at": isoformat(started, micro=True), "finished_at": isoformat(clock(), micro=True)}
+    result = {"passed": bool(ok and not fatal), "checks": seen[-5:], "window_seconds": window,
+              "started_at": isoformat(started, micro=True), "finished_at": isoformat(clock(), micro=True)}
+    before = plan.get("pre_metrics")
+    if isinstance(before, dict):
+        # The same snapshot as at plan time, so the record shows the fix's effect side by side; usage is
+        # read again only when it was served at plan time.
+        result["metrics"] = snapshot(cluster, plan, clock(), read_metrics=bool(before.get("source")))
+    return result
