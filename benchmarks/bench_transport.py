@@ -41,7 +41,7 @@ def _kubeconfig(url, directory):
 
 def per_request_ms(transport, count):
     started = time.perf_counter()
-    for _ in range(count):
+    for dummy in range(count):
         transport.get_json("/api/v1/namespaces")
     return (time.perf_counter() - started) * 1000.0 / count
 

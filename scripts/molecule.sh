@@ -6,7 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-[ $# -ge 1 ] || { echo "usage: scripts/molecule.sh SCENARIO [molecule test options]; scenarios: $(ls extensions/molecule | grep -v '^shared$' | tr '\n' ' ')" >&2; exit 2; }
+if [ $# -lt 1 ]; then
+  scenarios=""
+  for file in extensions/molecule/*/molecule.yml; do scenarios="$scenarios $(basename "$(dirname "$file")")"; done
+  echo "usage: scripts/molecule.sh SCENARIO [molecule test options]; scenarios:$scenarios" >&2
+  exit 2
+fi
 scenario=$1; shift
 [ -f "extensions/molecule/$scenario/molecule.yml" ] || { echo "scripts/molecule.sh: no scenario $scenario in $root/extensions/molecule" >&2; exit 2; }
 [ -x .venv/bin/molecule ] || scripts/bootstrap.sh

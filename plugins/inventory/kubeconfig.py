@@ -119,6 +119,7 @@ import urllib.parse
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 
 try:
     import yaml
@@ -135,7 +136,7 @@ CONFIG_SUFFIXES = ("aiops_kubeconfig.yml", "aiops_kubeconfig.yaml")
 PLAYBOOK_PYTHON = "{{ ansible_playbook_python }}"
 
 
-class KubeconfigError(Exception):
+class KubeconfigError(AiopsError):
     """A kubeconfig file that cannot be used; the message names the file and what to do."""
 
 

@@ -46,8 +46,8 @@ def test_emulator_by_hand_block_runs_as_written():
         for line in rest:
             proc = subprocess.run(["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True,
                                   timeout=300, check=False)
-            assert proc.returncode == 0, "%s\nfailed (rc=%s):\n%s\n%s" % (line, proc.returncode, proc.stdout[-3000:],
-                                                                       proc.stderr[-3000:])
+            assert proc.returncode == 0, "%s\nfailed (rc=%s):\n%s\n%s" % (
+                line, proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
             outputs.append(proc.stdout)
         # kubectl lists the seeded pods, and the playbook diagnoses them.
         assert "demo" in " ".join(rest) and len(outputs[-2].splitlines()) > 5

@@ -22,6 +22,8 @@ import copy
 import json
 import os
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+
 RBAC_DOC = "docs/rbac/diagnose-readonly.yaml"
 
 # Variables the child inherits; everything else (credentials included) is dropped.
@@ -36,7 +38,7 @@ EMPTY_KUBECONFIG = {"apiVersion": "v1", "kind": "Config", "clusters": [], "conte
                     "current-context": ""}
 
 
-class Refused(Exception):
+class Refused(AiopsError):
     """The child must not start; the message (one line) says why and what to set."""
 
 

@@ -47,7 +47,7 @@ _ISO_CACHE = {}
 
 def _iso(value):
     """ISO text of the evidence clock (cached: a batch shares one as_of)."""
-    key = (value, getattr(value, "tzinfo", None))   # equal instants in other zones print differently
+    key = value
     try:
         cached = _ISO_CACHE.get(key)
         if cached is not None:
@@ -57,7 +57,8 @@ def _iso(value):
     try:
         if len(_ISO_CACHE) > 64:
             _ISO_CACHE.clear()
-        text = value.isoformat() if hasattr(value, "isoformat") else (as_str(value) or None)
+        # The collection's one timestamp form (UTC, "Z"); the clock's own offset is not kept.
+        text = isoformat(value, micro=True) if hasattr(value, "isoformat") else (as_str(value) or None)
         if text is not None and key is not None and hasattr(value, "isoformat"):
             _ISO_CACHE[key] = text
         return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence.model import age_seconds, parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import age_seconds, parse_time
 
 # Finding ranks: the highest rank is the root cause, the others become `secondary`.
 RANK = {

@@ -92,8 +92,11 @@ def parse_node_metrics(item):
 
 # -- live -----------------------------------------------------------------------------------
 
-class _Refused(Exception):
-    pass
+class _Refused(AiopsError):
+    """metrics-server refused or is absent: stop asking it (internal signal, never shown as is)."""
+
+    def __init__(self, message="metrics.k8s.io refused the request"):
+        super(_Refused, self).__init__(message)
 
 
 # metrics-server serves every sample from memory and ignores ``limit``: paging would only add requests

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, age_seconds, parse_time  # noqa: F401 (re-exported)
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, parse_time
 
 # Node lookup outcome for a scheduled pod.
 NODE_PRESENT = "present"   # node object found

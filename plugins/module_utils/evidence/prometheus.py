@@ -23,7 +23,8 @@ import math
 import re
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
-from urllib.request import Request, urlopen
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import human_duration
@@ -83,30 +84,27 @@ def peaks_of(payload, resource, into):
 
 
 def read_history(url, now, namespaces=None, window=DEFAULT_WINDOW, step=DEFAULT_STEP, token=None, timeout=10,
-                 validate_certs=True, opener=None):
+                 validate_certs=True):
     """{"window": "1h", "peaks": {"ns/pod/container": {"memory": bytes, "cpu": cores}}, "problems": [...],
     "requests": n}. ``now`` is a unix time (the evidence clock), ``window``/``step`` seconds."""
     base = check_url(url)
     history = {"window": human_duration(window), "seconds": window, "peaks": {}, "problems": [], "requests": 0}
     memory_query, cpu_query = queries(namespaces)
-    context = None
-    if base.startswith("https") and not validate_certs:
-        import ssl
-        context = ssl._create_unverified_context()  # pylint: disable=protected-access  # user asked for it
     for resource, query in (("memory", memory_query), ("cpu", cpu_query)):
         body = urlencode({"query": query, "start": "%.3f" % (now - window), "end": "%.3f" % now,
                           "step": "%ds" % step}).encode("ascii")
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if token:
             headers["Authorization"] = "Bearer %s" % token
-        request = Request(base + "/api/v1/query_range", data=body, headers=headers, method="POST")
         history["requests"] += 1
         try:
-            if opener is not None:
-                raw = opener(request, timeout)
-            else:
-                with urlopen(request, timeout=timeout, context=context) as response:  # nosec - user's URL
-                    raw = response.read(64 * 1024 * 1024)
+            # ansible's open_url: proxies, CA bundles and validate_certs handled as every module does.
+            response = open_url(base + "/api/v1/query_range", data=body, headers=headers, method="POST",
+                                timeout=timeout, validate_certs=validate_certs)
+            try:
+                raw = response.read(64 * 1024 * 1024)
+            finally:
+                response.close()
             peaks_of(json.loads(raw), resource, history["peaks"])
         except HTTPError as exc:
             history["problems"].append("cannot read %s history from Prometheus at %s: HTTP %s%s; peaks skipped"

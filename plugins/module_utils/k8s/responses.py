@@ -16,6 +16,7 @@ import json
 import re
 import time
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import KINDS as KIND_TABLE
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     ApiError,
     Forbidden,
@@ -23,14 +24,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Unauthorized,
 )
 
-# Kinds of the core resources we read, for "Pod shop/web-1 not found" style messages.
-KINDS = {
-    "pods": "Pod", "events": "Event", "nodes": "Node", "namespaces": "Namespace",
-    "replicasets": "ReplicaSet", "deployments": "Deployment", "statefulsets": "StatefulSet",
-    "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob",
-    "replicationcontrollers": "ReplicationController", "persistentvolumeclaims": "PersistentVolumeClaim",
-    "configmaps": "ConfigMap", "services": "Service",
-}
+# Kind of each resource plural, for "Pod shop/web-1 not found" style messages (from the one kind table).
+KINDS = dict((plural, kind) for kind, (_version, plural, _namespaced) in KIND_TABLE.items())
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _PATH = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)"
                    r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<resource>[^/]+))?(?:/(?P<name>[^/]+))?(?:/(?P<sub>[^/]+))?")

@@ -22,7 +22,7 @@ import os
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact_obj
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import (
-    UTC, isoformat, parse_time, seconds_between, utcnow)
+    compact, isoformat, parse_time, seconds_between, utcnow)
 from ansible_collections.aiops.k8s.plugins.module_utils.records.diffs import changed_only, resources_of
 
 SCHEMA_VERSION = 1
@@ -43,7 +43,7 @@ def new_record_id(prefix, now=None, token=None):
     """An id like diag-20261125195600-a1b2c3 (the operation id format of the remediate module)."""
     now = now or utcnow()
     token = token or os.urandom(3).hex()
-    return "%s-%s-%s" % (prefix, now.astimezone(UTC).strftime("%Y%m%d%H%M%S"), token)
+    return "%s-%s-%s" % (prefix, compact(now), token)
 
 
 def plain(obj):

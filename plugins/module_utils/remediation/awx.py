@@ -15,11 +15,9 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 
-try:
-    from urllib.request import Request, urlopen
-    from urllib.error import URLError
-except ImportError:  # pragma: no cover
-    Request = urlopen = URLError = None
+from urllib.error import URLError
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import GateRefusal
 
@@ -46,11 +44,13 @@ class AwxVerifier(object):
         self.timeout = timeout
 
     def _get(self, path):
-        request = Request(self.host + path, headers={"Authorization": "Bearer %s" % self.token,
-                                                     "Accept": "application/json"})
+        headers = {"Authorization": "Bearer %s" % self.token, "Accept": "application/json"}
         try:
-            with urlopen(request, timeout=self.timeout) as response:  # nosec: controller URL from trusted env
+            response = open_url(self.host + path, headers=headers, timeout=self.timeout)
+            try:
                 return json.loads(response.read().decode("utf-8"))
+            finally:
+                response.close()
         except (URLError, OSError, ValueError) as exc:
             raise GateRefusal("Cannot verify the AWX approval with the controller at %s (%s): nothing was changed"
                               % (self.host, getattr(exc, "reason", exc)))

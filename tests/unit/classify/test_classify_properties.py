@@ -119,5 +119,6 @@ def test_diagnosis_is_deterministic_and_uses_evidence_clock():
     p = pod(statuses=[cstatus(waiting=("CrashLoopBackOff", "back-off"), last=term("OOMKilled", 137), restarts=3)])
     one, two = classify_pod(PodEvidence(p, as_of=AS_OF)), classify_pod(PodEvidence(p, as_of=AS_OF))
     assert one == two
-    assert one["observed_at"] == AS_OF.isoformat()
+    # The evidence clock, in the collection's one timestamp form (UTC with "Z").
+    assert one["observed_at"] == AS_OF.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
     assert one["runbook"] == "runbooks/OOMKilled.md"

@@ -62,7 +62,7 @@ class Counter(object):
 def test_adaptive_limit_grows_and_halves_on_throttling():
     transport = Counter()
     limit = live._AdaptiveLimit(transport, 4, 32)
-    for _ in range(10):
+    for dummy in range(10):
         with limit:
             pass
     assert limit.limit == 14
@@ -70,7 +70,7 @@ def test_adaptive_limit_grows_and_halves_on_throttling():
     with limit:
         pass
     assert limit.limit == 7
-    for _ in range(100):
+    for dummy in range(100):
         with limit:
             pass
     assert limit.limit == 32
@@ -87,7 +87,7 @@ def test_adaptive_limit_bounds_parallel_work():
                 peak[0] = max(peak[0], limit.active)
             time.sleep(0.01)
 
-    threads = [threading.Thread(target=work) for _ in range(20)]
+    threads = [threading.Thread(target=work) for dummy in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
