@@ -99,8 +99,8 @@ def snapshot(cluster, plan, now, read_metrics=True):
             if node is not None:
                 found = node_usage(node, reading)
                 if found:
-                    out["node"] = "; ".join("%s %s %s" % (found["name"], r, found[r]["text"])
-                                            for r in ("cpu", "memory") if found.get(r))
+                    out["node"] = "%s: %s" % (found["name"], ", ".join(
+                        "%s %s" % (r, found[r]["text"]) for r in ("cpu", "memory") if found.get(r)))
             usage = pod_usage(pod, reading)
             if usage:
                 figures.append(usage)
