@@ -146,3 +146,19 @@ def test_oom_limit_prefers_the_prometheus_peak_and_keeps_the_floor():
     none = classify_pod(evidence(crash))["remediations"][0]
     assert none["params"]["memory_limit"] == "384Mi"  # +50 % as before, rounded to 64Mi
     assert none["basis"]["text"] == "no usage: +50 %" and none["basis"]["figure"] is None
+
+
+def test_evicted_request_from_usage_capped_by_node_allocatable():
+    msg = "The node was low on resource: memory. Container app was using 1250Mi, which exceeds its request of 512Mi. "
+    evicted = pod(phase="Failed", reason="Evicted", message=msg)
+
+    def raised(diag):
+        return [r for r in diag["remediations"] if r["action"] == "set_resources"][0]
+
+    sampled = raised(_with_usage(classify_pod(evidence(evicted)), used=1300, node_memory=8 * 1024 ** 3))
+    assert sampled["params"]["requests"]["memory"] == "1560Mi"  # 1300Mi x 1.2, whole Mi
+    assert sampled["basis"]["text"] == "sample 1.3Gi at 19:00:00Z"
+    capped = raised(_with_usage(classify_pod(evidence(evicted)), node_memory=1024 ** 3))
+    assert capped["params"]["requests"]["memory"] == "1Gi"
+    assert capped["basis"]["text"] == "usage 1250Mi from the eviction message, capped at node allocatable 1Gi"
+    assert "(basis: usage 1250Mi from the eviction message, capped at node allocatable 1Gi)" in capped["description"]
