@@ -119,6 +119,27 @@ options:
       - The OOMKilled root cause then states the usage figure and the proposed memory limit is computed from it.
     type: bool
     default: false
+  prometheus_url:
+    description:
+      - With O(metrics=true), also read each container's peak working set and CPU over O(prometheus_window) from
+        this Prometheus HTTP API (two C(query_range) calls for the namespaces diagnosed); the peak is then shown
+        with the sample and the OOMKilled memory limit is sized from it. Unreachable or refused is a note in
+        RV(problems).
+    type: str
+  prometheus_token:
+    description:
+      - Bearer token sent to O(prometheus_url) (only in the C(Authorization) header; never printed).
+    type: str
+  prometheus_window:
+    description:
+      - Seconds of history the peaks are taken over, ending at the evidence clock.
+    type: int
+    default: 3600
+  prometheus_validate_certs:
+    description:
+      - Verify the TLS certificate of O(prometheus_url).
+    type: bool
+    default: true
   redact_patterns:
     description:
       - Extra regular expressions whose matches are masked in logs and messages, on top of the built-in
@@ -387,6 +408,10 @@ def argument_spec():
         log_max_bytes=dict(type="int", default=65536),
         log_concurrency=dict(type="int", default=8),
         metrics=dict(type="bool", default=False),
+        prometheus_url=dict(type="str"),
+        prometheus_token=dict(type="str", no_log=True),
+        prometheus_window=dict(type="int", default=3600),
+        prometheus_validate_certs=dict(type="bool", default=True),
         redact_patterns=dict(type="list", elements="str", default=[]),
         request_timeout=dict(type="int", default=30),
     )
@@ -462,6 +487,24 @@ def attach_dump_usage(gathered, dump_dir):
     gathered.usage = usage.LazyUsage(gathered, reading)
 
 
+def attach_history(gathered, params):
+    """Join Prometheus peaks into the usage figures (docs/metrics.md); a refused query is a problem note."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import prometheus
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import LazyUsage
+    if not isinstance(gathered.usage, LazyUsage) or not gathered.pods:
+        return
+    as_of = gathered.as_of
+    now = as_of.timestamp() if hasattr(as_of, "timestamp") else None
+    if now is None:
+        return
+    history = prometheus.read_history(
+        params["prometheus_url"], now, namespaces=sorted(set(e.namespace for e in gathered.pods)),
+        window=params["prometheus_window"], token=params["prometheus_token"],
+        validate_certs=params["prometheus_validate_certs"], timeout=params["request_timeout"])
+    gathered.problems.extend(note for note in history["problems"] if note not in gathered.problems)
+    gathered.usage = gathered.usage.with_history(history)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -484,6 +527,8 @@ def main():
             getattr(source, "close", lambda: None)()
         if params["metrics"] and params["dump_dir"]:
             attach_dump_usage(gathered, params["dump_dir"])
+        if params["metrics"] and params["prometheus_url"]:
+            attach_history(gathered, params)
         result = diagnose(gathered, include_healthy=params["include_healthy"])
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False)

@@ -243,3 +243,30 @@ def test_pod_diagnose_metrics_off_by_default_and_from_a_dump(kube_api, tmp_path)
     nometrics = json.loads((tmp_path / "nometrics.json").read_text())
     notes = [p for p in nometrics["problems"] if "metrics" in p]
     assert len(notes) == 1 and "no metrics files in" in notes[0] and "usage" not in nometrics["diagnoses"][0]
+
+
+def test_prometheus_peak_changes_the_proposed_limit(kube_api, tmp_path):
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import prometheus
+    from tests.support.prometheus_stub import PrometheusStub
+
+    seed(kube_api)
+    out = tmp_path / "diag.json"
+    now = time.time()
+    with PrometheusStub(token="s3cret-prom") as prom:
+        labels = {"namespace": "shop", "pod": "web-new-0", "container": "app"}
+        prom.add_series(prometheus.MEMORY_METRIC, labels, [(now - 3000 + 60 * i, (100 + i) * MI) for i in range(40)])
+        prom.add_series(prometheus.CPU_METRIC, labels, [(now - 1200, 0.05)])
+        proc = run_play(kube_api, tmp_path, [
+            {"name": "Diagnose with history", "aiops.k8s.pod_diagnose": {
+                "namespace": "shop", "name": "web-new-0", "metrics": True, "prometheus_url": prom.url,
+                "prometheus_token": "s3cret-prom"}, "register": "diag"}, save("diag", out)])
+        assert [r["authorization"] for r in prom.requests] == ["Bearer s3cret-prom"] * 2
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    (oom,) = result["diagnoses"]
+    assert oom["usage"]["containers"][0]["memory"]["text"] == "126Mi of 128Mi (98%), peak 139Mi"
+    proposal = oom["remediations"][0]
+    # the peak, not the 126Mi sample: 139Mi x 1.4 = 194.6 -> 195Mi (the sample alone gives 177Mi)
+    assert proposal["params"]["memory_limit"] == "195Mi"
+    assert proposal["basis"]["text"] == "peak 139Mi over 1h 00m from Prometheus"
+    assert "s3cret-prom" not in out.read_text() and "s3cret-prom" not in proc.stdout

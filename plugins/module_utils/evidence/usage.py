@@ -168,6 +168,12 @@ class LazyUsage(object):
         self._pods = dict(("%s/%s" % (e.namespace, e.name), e) for e in getattr(gathered, "pods", None) or [])
         self._done, self._nodes = {}, {}
 
+    def with_history(self, history):
+        """The same pods with Prometheus peaks (prometheus.read_history) joined in; figures not yet computed."""
+        lazy = LazyUsage(None, self._reading, history)
+        lazy._pods = self._pods
+        return lazy
+
     def get(self, key, default=None):
         if key not in self._done:
             evidence = self._pods.get(key)
