@@ -69,6 +69,13 @@ options:
       - Restore the saved object automatically when validation fails or the change fails half-way.
     type: bool
     default: true
+  phr_opt_out:
+    description:
+      - Set when the run explicitly opted out of the PHR record (the C(aiops.k8s.phr) callback is not enabled).
+      - The opt-out is saved in the operation (RV(operation.phr_opt_out)) and printed as a warning naming the OS
+        account that ran the change.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
 attributes:
@@ -151,7 +158,8 @@ operation:
       description: The approval as given.
       type: dict
     status:
-      description: applied, validated, rolled_back, rollback_failed, refused, dry_run, conflict or failed.
+      description: "applied, validated, rolled_back, rollback_failed, refused, dry_run, conflict or failed; the
+        store says applying from just before the change is sent until its outcome is known."
       type: str
     summary:
       description: The change in one line.
@@ -172,7 +180,7 @@ operation:
       description: Start (UTC).
       type: str
     applied_at:
-      description: When the change was accepted by the API (UTC), null if never.
+      description: When the change was accepted by the API (UTC), null if never (while applying, when it was sent).
       type: str
     finished_at:
       description: End (UTC).
@@ -190,6 +198,9 @@ operation:
       description: Every API request made (method, path, dry_run), for audit and RBAC review.
       type: list
       elements: dict
+    phr_opt_out:
+      description: True when the run opted out of the PHR record (no callback enabled).
+      type: bool
 aiops:
   description: Marks the result for the PHR callback.
   returned: always
@@ -233,6 +244,7 @@ def argument_spec():
         validation_window=dict(type="int", default=60),
         poll_interval=dict(type="float", default=2.0),
         rollback_on_failure=dict(type="bool", default=True),
+        phr_opt_out=dict(type="bool", default=False),
     )
     return spec
 
@@ -261,7 +273,11 @@ def main():
         "validation_window": params["validation_window"],
         "poll_interval": params["poll_interval"],
         "rollback_on_failure": params["rollback_on_failure"],
+        "phr_opt_out": params["phr_opt_out"],
     }
+    if params["phr_opt_out"]:
+        module.warn("PHR opt-out: %s runs this remediation without the aiops.k8s.phr record; the operation store "
+                    "keeps phr_opt_out: true" % account)
     try:
         cluster = cluster_from_module(module)
     except AiopsError as exc:

@@ -41,6 +41,12 @@ options:
       - "Approval of the rollback once the original approval's window has passed: C(plan_id) (the operation id),
         C(decision) (approve), C(approver), C(justification), C(decided_at), C(mode), C(signature)."
     type: dict
+  phr_opt_out:
+    description:
+      - Set when the run explicitly opted out of the PHR record (the C(aiops.k8s.phr) callback is not enabled).
+      - The opt-out is saved with the rollback in the operation store and printed as a warning naming the OS account.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
 attributes:
@@ -71,7 +77,8 @@ operation_id:
   type: str
 rollback:
   description: "attempted, succeeded, started_at, finished_at, reason, detail, duration_seconds, conflict (the object
-    changed after the apply: not restored), authority (the standing or explicit approval used)."
+    changed after the apply: not restored), authority (the standing or explicit approval used), phr_opt_out (the run
+    opted out of the PHR record)."
   returned: success or when the restore failed
   type: dict
 aiops:
@@ -108,7 +115,7 @@ def os_account():
 
 def argument_spec():
     spec = auth_argument_spec(operation_id=dict(type="str", required=True), state_dir=dict(type="path"),
-                              approval=dict(type="dict"))
+                              approval=dict(type="dict"), phr_opt_out=dict(type="bool", default=False))
     return spec
 
 
@@ -133,6 +140,10 @@ def main():
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, reason)),
                          changed=False, operation_id=op_id, aiops=marker)
+    if module.params["phr_opt_out"]:
+        result.update(phr_opt_out=True, phr_opt_out_by=os_account())
+        module.warn("PHR opt-out: %s rolls back %s without the aiops.k8s.phr record; the operation store keeps "
+                    "phr_opt_out: true" % (os_account(), op_id))
     if not module.check_mode:
         record.setdefault("rollbacks", []).append(result)
         try:

@@ -28,11 +28,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 
 
+def recorded_environment(kube_api, tmp_path):
+    """The emulator's environment with the PHR callback on: the change playbooks refuse to run without it."""
+    return ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
+                                                     "AIOPS_K8S_PHR_DIR": str(tmp_path / "phr-of-playbooks")})
+
+
 def play(kube_api, tmp_path, name, extra, *args):
     vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
     vars_file.write_text(json.dumps(extra))
     cmd = [PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file] + list(args)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_environment(kube_api.kubeconfig), stdin=subprocess.DEVNULL,
+    proc = subprocess.run(cmd, cwd=REPO, env=recorded_environment(kube_api, tmp_path), stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=180, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -151,7 +157,7 @@ def run_in_pty(kube_api, tmp_path, extra, answer, timeout=120):
     import select
     vars_file = tmp_path / "pty-vars.json"
     vars_file.write_text(json.dumps(extra))
-    env = ansible_environment(kube_api.kubeconfig)
+    env = recorded_environment(kube_api, tmp_path)
     pid, fd = pty.fork()
     if pid == 0:  # child: exec at once
         os.chdir(REPO)
@@ -199,7 +205,7 @@ def test_interactive_typed_plan_id_executes(kube_api, tmp_path):
 def play_env(kube_api, tmp_path, name, extra, env_extra):
     vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
     vars_file.write_text(json.dumps(extra))
-    env = ansible_environment(kube_api.kubeconfig)
+    env = recorded_environment(kube_api, tmp_path)
     env.update(env_extra)
     proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file], cwd=REPO,
                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180, check=False)

@@ -36,7 +36,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.validate imp
 
 __metaclass__ = type
 
-STATUSES = ("validated", "applied", "dry_run", "refused", "failed", "conflict", "rolled_back", "rollback_failed")
+# "applying" is saved just before the real write: a run killed mid-change never leaves "refused" behind.
+STATUSES = ("validated", "applied", "applying", "dry_run", "refused", "failed", "conflict", "rolled_back", "rollback_failed")
 
 
 def _iso(when):
@@ -75,6 +76,7 @@ def new_operation(plan, approval, operation_id, now):
         "rollback": _empty_rollback(),
         "error": None,
         "requests": [],
+        "phr_opt_out": False,
     }
 
 
@@ -161,6 +163,7 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     store = options.get("state_dir")
     policy = options.get("policy") or safety.merge()
     operation = new_operation(plan, approval, opstore.new_operation_id(now), now)
+    operation["phr_opt_out"] = bool(options.get("phr_opt_out"))
 
     def finish(status, error=None):
         operation["status"] = status
@@ -272,22 +275,45 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
             opstore.consume_approval(store, approval, approved["plan_id"], operation["operation_id"], _iso(clock()))
         except opstore.OpStoreError as exc:
             operation["gate"].update(verdict="refused", reason=str(exc))
-            _save_quietly(store, record, operation, options.get("key"))
-            return False, finish("refused", str(exc)), diff
+            opstore.save_operation(store, record, finish("refused", str(exc)), options.get("key"))
+            return False, operation, diff
+    # Write-ahead: the store says "applying" (applied_at = when sent) before the request leaves; a kill
+    # from here on leaves an operation that validate_remediation and rollback can still act on.
+    operation.update(status="applying", applied_at=_iso(clock()))
+    try:
+        opstore.save_operation(store, record, operation, options.get("key"), strict=True)
+    except opstore.OpStoreError as exc:
+        return False, finish("failed", "%s: nothing changed" % exc), diff
+    try:
+        return _apply_and_validate(cluster, change, approved, current, record, operation, baseline, options,
+                                   clock, sleep, finish, what, path, diff)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): keep the last status, say the run was cut short
+        operation["error"] = "run interrupted during %s" % operation["status"]
+        opstore.save_operation(store, record, operation, options.get("key"))
+        raise
+
+
+def _apply_and_validate(cluster, change, approved, current, record, operation, baseline, options, clock, sleep, finish, what,
+                        path, diff):
+    store = options.get("state_dir")
     try:
         applied = cluster.write(change)
     except AiopsError as exc:
         error = "Applying %s failed: %s" % (change["summary"], exc)
+        operation["applied_at"] = None
         if is_conflict(exc) or getattr(exc, "status", None) == 422:
-            _save_quietly(store, record, operation, options.get("key"))
-            return False, finish("conflict", error + "; the object changed since it was read: nothing was changed"), diff
+            finish("conflict", error + "; the object changed since it was read: nothing was changed")
+            opstore.save_operation(store, record, operation, options.get("key"))
+            return False, operation, diff
         operation["rollback"] = _rollback_after_error(cluster, current, change, approved, error, clock, path)
-        status = "rolled_back" if operation["rollback"]["succeeded"] else "rollback_failed"
-        _save_quietly(store, record, operation, options.get("key"))
-        return bool(operation["rollback"].get("changed")), finish(status, error), diff
+        finish("rolled_back" if operation["rollback"]["succeeded"] else "rollback_failed", error)
+        opstore.save_operation(store, record, operation, options.get("key"))
+        return bool(operation["rollback"].get("changed")), operation, diff
     operation["applied_at"] = _iso(clock())
     operation["status"] = "applied"
     applied_state = applied if isinstance(applied, dict) and applied.get("kind") == current.get("kind") else None
+    record["applied_state"] = applied_state
+    opstore.save_operation(store, record, operation, options.get("key"))   # "applied" while the validation window runs
 
     applied_at = clock()
     operation["validation"] = validate_window(cluster, approved, baseline, applied_at,
@@ -312,8 +338,7 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
             finish("rolled_back", "Validation of %s failed; rolled back" % what)
         else:
             finish("rollback_failed", "Validation of %s failed; ROLLBACK FAILED: %s" % (what, outcome["detail"]))
-    record["applied_state"] = applied_state
-    _save_quietly(store, record, operation, options.get("key"))
+    opstore.save_operation(store, record, operation, options.get("key"))
     return True, operation, diff
 
 
@@ -344,18 +369,23 @@ def restore(cluster, saved, action, applied=None, attempts=5):
         moved = changed_since(applied, current)
         if moved:
             return False, moved, True
-        body = copy.deepcopy(saved)
-        body.pop("status", None)
-        body["metadata"].pop("managedFields", None)
-        body["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
         try:
-            cluster.request("PUT", path, body=body)
+            cluster.request("PUT", path, body=_restore_body(saved, current))
             return True, "restored the saved object", False
         except AiopsError as exc:  # retried only on conflict; anything else is reported
             last = str(exc)
             if not is_conflict(exc):
                 return False, "restore failed: %s" % last, False
     return False, "restore still conflicting after %d attempts: %s" % (attempts, last), False
+
+
+def _restore_body(saved, current):
+    """The saved object as a PUT body carrying the live resourceVersion (so a concurrent change conflicts)."""
+    body = copy.deepcopy(saved)
+    body.pop("status", None)
+    body["metadata"].pop("managedFields", None)
+    body["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+    return body
 
 
 def guarded_rollback(cluster, saved, applied, action, reason, clock, verify_path):
@@ -396,14 +426,6 @@ def _rollback_after_error(cluster, saved, change, plan, error, clock, path):
     result = guarded_rollback(cluster, saved, None, plan["action"], error, clock, path)
     result["changed"] = True
     return result
-
-
-def _save_quietly(store, record, operation, key=None):
-    record["operation"] = operation
-    try:
-        opstore.save(store, record, key)
-    except opstore.OpStoreError as exc:
-        operation.setdefault("warnings", []).append(str(exc))
 
 
 def check_record(record):
@@ -489,11 +511,7 @@ def rollback_operation(cluster, record, clock, check_mode=False):
         if current is None:
             detail = "would re-create the object"
         else:
-            body = copy.deepcopy(saved)
-            body.pop("status", None)
-            body["metadata"].pop("managedFields", None)
-            body["metadata"]["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
-            cluster.request("PUT", path, query={"dryRun": "All"}, body=body)
+            cluster.request("PUT", path, query={"dryRun": "All"}, body=_restore_body(saved, current))
             detail = "dry run: the API accepted the restore"
         return False, {"attempted": False, "succeeded": None, "started_at": _iso(started),
                        "finished_at": _iso(clock()), "reason": reason, "detail": detail}
@@ -518,7 +536,7 @@ def followup_validation(cluster, record, window, interval, clock, sleep=time.sle
     check_record(record)
     plan = record.get("plan") or {}
     operation = record.get("operation") or {}
-    applied_at = parse_time(operation.get("applied_at"))
+    applied_at = parse_time(operation.get("applied_at"))   # of an "applying" operation: when the write was sent
     if operation.get("status") in ("rolled_back", "rollback_failed", "conflict"):
         # The change was undone (or is in doubt): judge the restored object, not the fix.
         return {"passed": False, "checks": ["operation %s was %s; nothing to validate"

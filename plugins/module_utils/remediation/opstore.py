@@ -148,6 +148,17 @@ def save(directory, record, key=None):
     return path
 
 
+def save_operation(directory, record, operation, key=None, strict=False):
+    """Save the record with this operation state; a failure is a warning on the operation unless strict."""
+    record["operation"] = operation
+    try:
+        save(directory, record, key)
+    except OpStoreError as exc:
+        if strict:
+            raise
+        operation.setdefault("warnings", []).append(str(exc))
+
+
 def load(directory, operation_id, key=None):
     path = record_path(directory, operation_id)
     try:
