@@ -380,12 +380,11 @@ aiops:
 """
 
 import copy
-import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 # The kubernetes client (imported by k8s.transport) is loaded only for a live scan: a dump scan never needs it.
-from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec, kubeconfig_problem
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.runner import diagnose
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
@@ -417,31 +416,6 @@ def argument_spec():
     )
     spec.update(copy.deepcopy(ai_explain.AI_ARGUMENT_SPEC))
     return spec
-
-
-def kubeconfig_problem(params, environ=None):
-    """One line naming the kubeconfig that was looked for and the next step, or None when one is usable.
-
-    kubernetes.core would say "Invalid kube-config file. No configuration found." with no path and no way on.
-    """
-    environ = os.environ if environ is None else environ
-    value = params.get("kubeconfig")
-    offline = "or dump_dir=DIR to diagnose a dump offline"
-    if isinstance(value, str) and value:
-        path = os.path.abspath(os.path.expanduser(value))
-        if not os.path.isfile(path):
-            # kubeconfig is no_log (it may hold a whole config): the full value would print as ********.
-            return ("Kubeconfig %s does not exist in %s: pass kubeconfig=PATH of an existing file (or set "
-                    "K8S_AUTH_KUBECONFIG), %s" % (os.path.basename(path), os.path.dirname(path), offline))
-        return None
-    if value or params.get("host") or environ.get("KUBERNETES_SERVICE_HOST"):
-        return None
-    candidates = [p for p in (environ.get("KUBECONFIG") or "").split(os.pathsep) if p] or ["~/.kube/config"]
-    checked = [os.path.abspath(os.path.expanduser(p)) for p in candidates]
-    if any(os.path.isfile(p) for p in checked):
-        return None
-    return ("No kubeconfig found (checked %s) and not running in a pod: pass kubeconfig=PATH or set K8S_AUTH_KUBECONFIG, "
-            "%s" % (", ".join(checked), offline))
 
 
 def build_source(module):

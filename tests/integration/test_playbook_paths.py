@@ -111,3 +111,20 @@ def test_bundle_to_relative_dir_with_the_old_namespace_name_then_diagnose_it(kub
     assert rc == 0, out
     assert "WARNING" not in out
     assert "CrashLoopBackOff" in out and "OOMKilled" in out
+
+
+def test_pasted_describe_and_events_text_from_the_users_directory(tmp_path):
+    """A support engineer's ticket attachments, relative to where they run: diagnosed offline, never the
+    bundled example (no cluster is configured here)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    captures = os.path.join(REPO, "tests", "unit", "classify", "captures")
+    (work / "describe.txt").write_text(open(os.path.join(captures, "describe_1_19_two_pods.txt")).read())
+    (work / "events.txt").write_text(open(os.path.join(captures, "events_default.txt")).read())
+    rc, out = run("diagnose_pod", work, offline_env(tmp_path), "describe_file=describe.txt", "events_file=events.txt",
+                  "report_dir=ticket")
+    assert rc == 0, out
+    assert "WARNING" not in out and "diagnosing the bundled example" not in out
+    data = json.loads((work / "ticket" / "diagnosis.json").read_text())
+    assert data["source"] == "capture" and data["diagnoses"]
+    assert all(d["category"] != "Healthy" for d in data["diagnoses"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.aiops.k8s.plugins.modules.pod_diagnose import kubeconfig_problem
+from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import kubeconfig_problem
 
 
 def test_missing_explicit_kubeconfig_names_the_absolute_path(tmp_path, monkeypatch):
