@@ -114,6 +114,25 @@ def test_with_the_callback_the_run_is_not_an_opt_out(kube_api, tmp_path):
     assert glob.glob(str(tmp_path / "phr-of-playbooks" / "*" / "op-*.json"))      # the callback wrote the record
 
 
+def descendants(root):
+    """Every live process under ``root`` (from /proc), children before their own children."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                parents.setdefault(int(fields[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, queue = [], [root]
+    while queue:
+        for child in parents.get(queue.pop(0), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
 class HeldPatch:
     """Request hook on the emulator: at the real (non-dry-run) PATCH of the Deployment, copy the operation
     store as it is at that moment, then hold the request until released (the client may be killed meanwhile)."""
@@ -152,7 +171,13 @@ def test_store_says_applying_when_the_patch_is_sent_and_a_killed_run_can_be_vali
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             assert hook.seen.wait(120), "the PATCH never arrived"
-            os.killpg(proc.pid, signal.SIGKILL)       # killed while its PATCH is in flight
+            # Killed while its PATCH is in flight: the playbook and every process under it (the module may run
+            # in a session of its own, out of reach of killpg).
+            for pid in [proc.pid] + descendants(proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         finally:
             proc.communicate(timeout=60)
         operation = hook.store_at_patch["operation"]
