@@ -22,6 +22,7 @@ import tempfile
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import sha256_hex
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.common.time import compact
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
 
 __metaclass__ = type
@@ -51,7 +52,7 @@ def state_dir(explicit=None, environ=None):
 def new_operation_id(now, random_hex=None):
     """op-<UTC yyyymmddHHMMSS>-<6 hex>."""
     suffix = random_hex if random_hex is not None else os.urandom(3).hex()
-    return "op-%s-%s" % (now.strftime("%Y%m%d%H%M%S"), suffix)
+    return "op-%s-%s" % (compact(now), suffix)
 
 
 def digest(obj):
