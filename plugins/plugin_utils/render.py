@@ -15,6 +15,7 @@ import os
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import human_duration as fmt_duration
 from ansible_collections.aiops.k8s.plugins.plugin_utils.charts import report_charts
+from ansible_collections.aiops.k8s.plugins.plugin_utils.markdown import md_code, md_escape, md_inline
 
 
 def unified_diff(diff):
@@ -54,6 +55,10 @@ def _new_environment(template_dir, autoescape):
     env.filters["duration"] = fmt_duration
     env.filters["tojson_pretty"] = lambda value: json.dumps(value, indent=2, sort_keys=True, default=str)
     env.filters["unified_diff"] = unified_diff
+    # Same names as the collection's filters, so the playbook templates and these read alike.
+    env.filters["md_escape"] = md_escape
+    env.filters["md_inline"] = md_inline
+    env.filters["md_code"] = md_code
     return env
 
 

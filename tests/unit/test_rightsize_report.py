@@ -17,6 +17,7 @@ import jinja2
 import pytest
 
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import rightsize, usage
+from ansible_collections.aiops.k8s.plugins.plugin_utils.markdown import md_inline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATES = os.path.join(ROOT, "playbooks", "templates")
@@ -69,6 +70,7 @@ def sample_report(hostile=False):
 def render(kind, report, scope="all namespaces"):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
+    env.filters["aiops.k8s.md_inline"] = md_inline  # the collection filter the template uses
     return env.get_template("rightsize_report.%s.j2" % kind).render(
         aiops_rightsize=report, aiops_rightsize_scope=scope, aiops_rightsize_generated_at="2026-11-25T19:05:00Z")
 
