@@ -33,6 +33,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     Unauthorized,
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import SCOPE_CLUSTER, SCOPE_POD
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import capacity as capacity_source
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics as metrics_source
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import LazyUsage
 
@@ -137,16 +138,22 @@ class LiveSource(object):
     def _read_usage(self, target, snapshot, gathered):
         """Attach usage (evidence/usage.py) to ``gathered``; a refused metrics API is one problem note."""
         nodes = set((pod.get("spec") or {}).get("nodeName") for pod in snapshot.pods) - {None, ""}
-        if target.scope == SCOPE_POD:
+        # A pod pending for lack of cpu/memory has no sample: its proposal sizes from node room and
+        # sibling usage (evidence/capacity.py), read only when such a pod is there.
+        unfiltered = not (target.label_selectors or target.field_selectors)
+        capacity, capacity_note = capacity_source.read_live(
+            self.transport, snapshot.pods, list((snapshot.nodes or {}).values()) if target.scope != SCOPE_POD else None,
+            self.page_size, snapshot.pods if target.scope == SCOPE_CLUSTER and unfiltered else None)
+        if target.scope == SCOPE_POD and capacity is None:
             reading = metrics_source.read_live(self.transport, pod=(target.namespace, target.name), nodes=nodes)
         else:
             namespaces = None if target.scope == SCOPE_CLUSTER else [target.namespace]
             reading = metrics_source.read_live(self.transport, namespaces=namespaces if snapshot.pods else [],
-                                               nodes=nodes)
-        for note in reading["problems"]:
+                                               nodes=None if capacity else nodes)
+        for note in reading["problems"] + ([capacity_note] if capacity_note else []):
             if note not in gathered.problems:
                 gathered.problems.append(note)
-        gathered.usage = LazyUsage(gathered, reading)
+        gathered.usage = LazyUsage(gathered, reading, capacity=capacity)
 
     def _namespace_exists(self, namespace):
         """False only when the API says the namespace does not exist."""

@@ -95,10 +95,11 @@ def container_resources(container):
     return out
 
 
-def pod_usage(pod, reading, node=None, history=None, node_figures=None):
+def pod_usage(pod, reading, node=None, history=None, node_figures=None, scheduling=None):
     """Usage of one pod (raw Pod dict) and its node (raw Node dict or None); None when unmeasured.
 
-    ``node_figures``: node_usage(node, reading) already computed (usage_for computes it once per node)."""
+    ``node_figures``: node_usage(node, reading) already computed (usage_for computes it once per node);
+    ``scheduling``: capacity.scheduling(...) for a pod pending for lack of cpu/memory (it has no sample)."""
     meta = (pod or {}).get("metadata") or {}
     key = "%s/%s" % (meta.get("namespace") or "", meta.get("name") or "")
     sample = ((reading or {}).get("pods") or {}).get(key)
@@ -121,12 +122,15 @@ def pod_usage(pod, reading, node=None, history=None, node_figures=None):
         containers.append(entry)
     if node_figures is None and node:
         node_figures = node_usage(node, reading)
-    if not containers and node_figures is None:
+    if not containers and node_figures is None and scheduling is None:
         return None
-    return {"namespace": meta.get("namespace") or "", "name": meta.get("name") or "",
+    out = {"namespace": meta.get("namespace") or "", "name": meta.get("name") or "",
             "source": (reading or {}).get("source"), "timestamp": (sample or {}).get("timestamp"),
             "window": (sample or {}).get("window"), "history_window": (history or {}).get("window") if peaks else None,
             "containers": containers, "node": node_figures}
+    if scheduling is not None:
+        out["scheduling"] = scheduling
+    return out
 
 
 def node_usage(node, reading):
@@ -163,14 +167,15 @@ class LazyUsage(object):
     """``usage_for`` computed per pod on first access: a scan keeps only its failing pods' diagnoses, so
     figures for the healthy 90 % would be computed for nothing. ``get("ns/name")`` / ``[...]`` / ``in``."""
 
-    def __init__(self, gathered, reading, history=None):
-        self._reading, self._history = reading, history
+    def __init__(self, gathered, reading, history=None, capacity=None):
+        # capacity: evidence.capacity.read_live's nodes and pods, for pods pending on cpu/memory.
+        self._reading, self._history, self._capacity = reading, history, capacity
         self._pods = dict(("%s/%s" % (e.namespace, e.name), e) for e in getattr(gathered, "pods", None) or [])
         self._done, self._nodes = {}, {}
 
     def with_history(self, history):
         """The same pods with Prometheus peaks (prometheus.read_history) joined in; figures not yet computed."""
-        lazy = LazyUsage(None, self._reading, history)
+        lazy = LazyUsage(None, self._reading, history, self._capacity)
         lazy._pods = self._pods
         return lazy
 
@@ -182,7 +187,13 @@ class LazyUsage(object):
                 name = ((evidence.node or {}).get("metadata") or {}).get("name")
                 if name and name not in self._nodes:
                     self._nodes[name] = node_usage(evidence.node, self._reading)
-                found = pod_usage(evidence.pod, self._reading, evidence.node, self._history, self._nodes.get(name))
+                room = None
+                if self._capacity:
+                    # Imported here: capacity builds on this module's helpers.
+                    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.capacity import scheduling
+                    room = scheduling(evidence.pod, self._capacity, self._reading, self._history)
+                found = pod_usage(evidence.pod, self._reading, evidence.node, self._history, self._nodes.get(name),
+                                  room)
             self._done[key] = found
         found = self._done[key]
         return default if found is None else found
