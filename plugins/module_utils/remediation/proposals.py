@@ -18,6 +18,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.kinds import api_
 from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import format_memory, parse_quantity
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import HEALTHY
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import derive_tier
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.sizing import propose_unschedulable
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.steps import (
     crash_steps, image_manual_title, image_steps, schedule_steps, volume_steps,
 )
@@ -353,6 +354,12 @@ def _propose(category, result, diagnosis):
                                  None,
                                  "Delete the failed pod %s/%s rejected by its node" % (ns, name), False,
                                  "not needed: the pod already failed"))
+        if category == "UnschedulableInsufficientResources":
+            # From node room and the running siblings' usage (remediation/sizing.py); [] without usage.
+            out.extend(propose_unschedulable(
+                diagnosis, culprit.get("resource"), lambda c: workload_target(diagnosis, c),
+                lambda action, tgt, params, text, reversible, rollback, steps, basis: _proposal(
+                    action, tgt, params, None, text, reversible, rollback, steps, basis)))
         out.append(_manual(target, "Make the pod schedulable", schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
         out.append(_manual(target, "Fix the volume %s" % culprit.get("volume"), volume_steps(culprit, name, ns)))
