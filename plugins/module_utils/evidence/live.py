@@ -54,6 +54,9 @@ _PROBE_KILL = re.compile(r"failed (?:liveness|startup) probe|(?:Liveness|Startup
                          r"killed", re.I)
 _FIELD_CONTAINER = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]+)\}$")
 
+# Controller events that make the controller itself worth a diagnosis (assemble.workload_keys decides).
+_WORKLOAD_REASONS = ("FailedCreate", "DeadlineExceeded", "BackoffLimitExceeded")
+
 # What is skipped when an optional read is refused, for the problem note.
 _SKIPPED = {
     "events": "diagnosis without events",
@@ -269,7 +272,8 @@ class LiveSource(object):
         """LIST only the controller kinds referenced, children before parents (ReplicaSet -> Deployment)."""
         wanted = sc.referenced_owner_keys(pods)
         for event in snapshot.events:
-            if event.get("kind") in sc.WORKLOAD_KINDS and event.get("reason") == "FailedCreate":
+            # A Job past its deadline has no pods left to reference it: its own event leads to it.
+            if event.get("kind") in sc.WORKLOAD_KINDS and event.get("reason") in _WORKLOAD_REASONS:
                 wanted[event["kind"]].add((event.get("namespace") or "", event.get("name") or ""))
         for kind, (_api_version, plural) in sc.OWNER_KINDS.items():
             if not wanted.get(kind):

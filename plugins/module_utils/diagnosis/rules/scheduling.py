@@ -350,8 +350,17 @@ def _unparsed(ctx, messages):
                    0.6, evidence=evidence)
 
 
+# Reasons only a kubelet reports: a pod with one of them was bound to a node even when the capture (or a
+# describe pasted without its Node: line) shows no spec.nodeName.
+_KUBELET_REASONS = ("Pulling", "Pulled", "Failed", "BackOff", "InspectFailed", "ErrImageNeverPull", "Created",
+                    "Started", "Killing", "Unhealthy", "FailedMount", "FailedCreatePodSandBox", "SandboxChanged",
+                    "FailedSync", "FailedKillPod", "FailedPostStartHook", "FailedPreStopHook", "NetworkNotReady")
+
+
 def _silent_pending(ctx):
     """Pending, unscheduled and no scheduler word at all."""
+    if ctx.events_for(*_KUBELET_REASONS):
+        return []       # a kubelet acted on the pod: it was scheduled, another family says why it is Pending
     scheduler = as_str(ctx.spec.get("schedulerName"))
     if ctx.age is not None and ctx.age > 300:
         if scheduler and scheduler != "default-scheduler":
