@@ -344,8 +344,8 @@ def _propose(category, result, diagnosis):
         out.append(_manual(target, "Fix the %s probe of container %s or the endpoint it checks" % (
             probe_kind, container), [
             "kubectl describe pod %s -n %s  # Unhealthy events show the probe error" % (name, ns),
-            "kubectl exec %s -n %s -c %s -- <probe command or curl of %s>" % (
-                name, ns, container, culprit.get("target") or "the probe"),
+            "kubectl exec %s -n %s%s -- <probe command or curl of %s>" % (
+                name, ns, " -c %s" % container if container else "", culprit.get("target") or "the probe"),
             "If the app is just slow: raise %sProbe initialDelaySeconds/timeoutSeconds/failureThreshold in %s %s/%s"
             % (probe_kind, target["kind"], ns, target["name"])]))
     elif category.startswith("Unschedulable"):
@@ -369,10 +369,11 @@ def _propose(category, result, diagnosis):
                                  None,
                                  "Delete pod %s/%s so it is recreated (maybe on a healthy node)" % (ns, name),
                                  False, "cannot be undone; the controller recreates the pod"))
-        out.append(_manual(target, "Repair the CNI/runtime on node %s" % culprit.get("node"), [
-            "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s  # CNI pods healthy?" %
-            culprit.get("node"),
-            "kubectl describe node %s" % culprit.get("node"),
+        node = culprit.get("node")
+        out.append(_manual(target, "Repair the CNI/runtime on node %s" % (node or "of pod %s" % name), [
+            "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s  # CNI pods healthy?" % node
+            if node else "kubectl get pod %s -n %s -o wide  # the node it was placed on" % (name, ns),
+            "kubectl describe node %s" % (node or "<node>"),
             "On the node: journalctl -u kubelet -u containerd --since -30m | grep -i sandbox"]))
     elif category == "QuotaExceeded":
         quota = culprit.get("quota")

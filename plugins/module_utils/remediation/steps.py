@@ -22,13 +22,12 @@ def image_steps(cause, image, container, tref, ns, culprit):
     registry = (image or "").split("/")[0] if image and "/" in image and "." in image.split("/")[0] else "docker.io"
     if cause in ("not_found", "invalid_name"):
         return ["skopeo list-tags docker://%s  # or crane ls; find a tag that exists" % (image or "").rsplit(":", 1)[0],
-                "kubectl set image %s -n %s %s=<image:existing-tag>" % (tref, ns, container)]
+                "kubectl set image %s -n %s %s=<image:existing-tag>" % (tref, ns, container or "<container>")]
     if cause == "unauthorized":
         secrets = culprit.get("image_pull_secrets") or []
         return ["kubectl create secret docker-registry regcred -n %s --docker-server=%s --docker-username=<user> "
                 "--docker-password=<token>" % (ns, registry),
-                "kubectl patch %s -n %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":"
-                "[{\"name\":\"regcred\"}]}}}}'" % (tref, ns) if not secrets else
+                _pull_secret_step(tref, ns) if not secrets else
                 "Check that Secret(s) %s hold valid credentials for %s" % (", ".join(secrets), registry),
                 "If the repository does not exist: fix the image name %s" % image]
     if cause == "rate_limited":
@@ -41,14 +40,26 @@ def image_steps(cause, image, container, tref, ns, culprit):
                 "Check node egress/proxy/DNS settings"]
     if cause == "never_pull":
         return ["Load %s on the node (ctr -n k8s.io images import) or set imagePullPolicy: IfNotPresent" % image]
-    return ["kubectl describe pod -n %s  # read the Failed pull event" % ns,
+    return ["kubectl get events -n %s --field-selector reason=Failed  # read the Failed pull event" % ns,
             "Check the registry %s status" % registry]
+
+
+def _pull_secret_step(tref, ns):
+    """Attach the pull secret: to the pod template of a controller; a pod's own imagePullSecrets are immutable, so
+    for a bare pod to its service account (read when a pod is created), then recreate the pod."""
+    if tref.startswith("pod/"):
+        return ("kubectl patch serviceaccount default -n %s -p '{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}'"
+                "  # then recreate %s (or add imagePullSecrets to its manifest)" % (ns, tref))
+    return ("kubectl patch %s -n %s -p '{\"spec\":{\"template\":{\"spec\":{\"imagePullSecrets\":"
+            "[{\"name\":\"regcred\"}]}}}}'" % (tref, ns))
 
 
 def crash_steps(category, result, name, ns, container, tref):
     facts = (result or {}).get("facts") or {}
     culprit = (result or {}).get("culprit") or {}
-    steps = ["kubectl logs %s -n %s -c %s --previous --tail=100" % (name, ns, container),
+    # The container is unknown ('?') when only events name the failure: read every container's log then.
+    which = "-c %s" % container if container and container != "?" else "--all-containers"
+    steps = ["kubectl logs %s -n %s %s --previous --tail=100" % (name, ns, which),
              "kubectl describe pod %s -n %s" % (name, ns)]
     signature = facts.get("signature")
     if signature == "exec_format":
@@ -94,7 +105,9 @@ def volume_steps(culprit, name, ns):
                 "Make sure the old pod (%s) is gone and its node released the volume; a ReadWriteOnce volume can "
                 "be attached to one node only" % (culprit.get("used_by") or "previous pod")]
     if cause == "missing_object":
-        return ["kubectl create %s %s -n %s ...  # create the missing object, or fix the volume source" % (
-            (culprit.get("kind") or "configmap").lower(), culprit.get("name"), ns)]
+        # `kubectl create secret` needs its type; a volume's Secret holds files, so generic with --from-file.
+        kind = "secret generic" if (culprit.get("kind") or "").lower() == "secret" else "configmap"
+        return ["kubectl create %s %s -n %s --from-file=<key>=<file>  # create the missing object, or fix the "
+                "volume source" % (kind, culprit.get("name") or "<name>", ns)]
     return ["kubectl describe pod %s -n %s  # FailedMount / FailedAttachVolume events" % (name, ns),
             "kubectl get pvc,pv -n %s; check the CSI driver pods in kube-system" % ns]
