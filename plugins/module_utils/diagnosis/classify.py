@@ -38,7 +38,11 @@ DIAGNOSIS_KEYS = ("kind", "namespace", "name", "uid", "owner", "node", "category
 
 def diagnosis_id(kind, namespace, name, uid, category, root_cause):
     """Stable 12-hex id of a diagnosis."""
-    text = "/".join(as_str(part) for part in (kind, namespace, name, uid, category, root_cause))
+    parts = (kind, namespace, name, uid, category, root_cause)
+    try:
+        text = "/".join(parts)      # all text: the common case, without six as_str calls
+    except TypeError:
+        text = "/".join(as_str(part) for part in parts)
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
 
 
@@ -67,10 +71,13 @@ def _iso(value):
 
 
 def _owner(owners):
-    owners = [o for o in owners if isinstance(o, dict)]
-    if not owners:
+    top = None
+    for item in reversed(owners):
+        if isinstance(item, dict):
+            top = item
+            break
+    if top is None:
         return None
-    top = owners[-1]
     return {"kind": as_str(top.get("kind")) or None, "name": as_str(top.get("name")) or None}
 
 
@@ -84,8 +91,8 @@ def _healthy_summary(ctx):
         return "Completed successfully"
     if ctx.meta.get("deletionTimestamp"):
         return "Terminating within its grace period"
-    apps = [c for c in ctx.containers if c.role == "app"]
-    if ctx.phase == "Running" and apps and all(c.ready for c in apps):
+    apps = [c.ready for c in ctx.containers if c.role == "app"]
+    if ctx.phase == "Running" and apps and all(apps):
         restarts = sum(c.restarts for c in ctx.containers)
         return "Running and ready%s" % (" (%d old restarts)" % restarts if restarts else "")
     if ctx.phase == "Pending":
@@ -131,6 +138,8 @@ def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, a
 
 def _select(findings):
     """Root cause = highest rank (ties: higher confidence, then app containers first)."""
+    if not findings:
+        return None, []     # a healthy pod: the common case
     real = [f for f in findings if not f.get("tentative")]
     tentative = [f for f in findings if f.get("tentative")]
     ordered = sorted(real, key=lambda f: (f["rank"], f["confidence"]), reverse=True)

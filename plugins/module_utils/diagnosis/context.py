@@ -61,6 +61,11 @@ def as_str(value):
     return value if isinstance(value, str) else str(value)
 
 
+def _text(value):
+    """as_str for the hot paths: a str is returned as is without a call to as_str."""
+    return value if isinstance(value, str) else as_str(value)
+
+
 def as_int(value, default=None):
     if isinstance(value, bool):
         return default
@@ -110,24 +115,46 @@ class Container(object):
     """One container merged from spec and status (either may be missing)."""
 
     __slots__ = ("role", "name", "spec", "status", "state", "last", "waiting", "running", "terminated",
-                 "last_terminated", "restarts", "ready", "started", "image", "sidecar", "index")
+                 "last_terminated", "restarts", "ready", "started", "image", "sidecar", "index", "waiting_reason")
 
     def __init__(self, role, name, spec, status, index):
+        # Hot path (every container of every pod): as_dict/as_str/as_int are inlined for speed.
         self.role = role
         self.name = name
         self.index = index
         self.spec = spec
         self.status = status
-        self.state = as_dict(status.get("state"))
-        self.last = as_dict(status.get("lastState"))
-        self.waiting = as_dict(self.state.get("waiting")) if "waiting" in self.state else None
-        self.running = as_dict(self.state.get("running")) if "running" in self.state else None
-        self.terminated = as_dict(self.state.get("terminated")) if "terminated" in self.state else None
-        self.last_terminated = as_dict(self.last.get("terminated")) if "terminated" in self.last else None
-        self.restarts = as_int(status.get("restartCount"), 0) or 0
+        state = status.get("state")
+        state = self.state = state if isinstance(state, dict) else {}
+        last = status.get("lastState")
+        last = self.last = last if isinstance(last, dict) else {}
+        waiting = running = terminated = last_terminated = None
+        if state:
+            if "waiting" in state:
+                waiting = state["waiting"]
+                waiting = waiting if isinstance(waiting, dict) else {}
+            if "running" in state:
+                running = state["running"]
+                running = running if isinstance(running, dict) else {}
+            if "terminated" in state:
+                terminated = state["terminated"]
+                terminated = terminated if isinstance(terminated, dict) else {}
+        if last and "terminated" in last:
+            last_terminated = last["terminated"]
+            last_terminated = last_terminated if isinstance(last_terminated, dict) else {}
+        self.waiting = waiting
+        self.running = running
+        self.terminated = terminated
+        self.last_terminated = last_terminated
+        # Read by every rule family for every container: computed once here rather than as a property.
+        self.waiting_reason = as_str(waiting.get("reason")) if waiting is not None else ""
+        restarts = status.get("restartCount")
+        self.restarts = restarts if isinstance(restarts, int) and not isinstance(restarts, bool) \
+            else (as_int(restarts, 0) or 0)
         self.ready = status.get("ready") is True
         self.started = status.get("started")
-        self.image = as_str(spec.get("image") or status.get("image"))
+        image = spec.get("image") or status.get("image")
+        self.image = image if isinstance(image, str) else as_str(image)
         self.sidecar = role == "init" and spec.get("restartPolicy") == "Always"
 
     @property
@@ -135,10 +162,6 @@ class Container(object):
         key = {"init": "initContainerStatuses", "ephemeral": "ephemeralContainerStatuses"}.get(
             self.role, "containerStatuses")
         return "status.%s[%s]" % (key, self.name)
-
-    @property
-    def waiting_reason(self):
-        return as_str(self.waiting.get("reason")) if self.waiting is not None else ""
 
     @property
     def waiting_message(self):
@@ -154,18 +177,24 @@ def _containers(spec, status):
     """Containers from spec and status, including statuses whose spec is absent (partial objects)."""
     result = []
     for role, spec_key, status_key in _ROLE_KEYS:
+        specs = spec.get(spec_key)
+        raw_statuses = status.get(status_key)
+        if not specs and not raw_statuses:
+            continue    # most pods have no init or ephemeral containers
         statuses = {}
         order = []
-        for item in as_list(status.get(status_key)):
+        for item in as_list(raw_statuses):
             if isinstance(item, dict):
-                name = as_str(item.get("name"))
+                name = item.get("name")
+                name = name if isinstance(name, str) else as_str(name)
                 statuses[name] = item
                 order.append(name)
         seen = set()
         index = 0
-        for item in as_list(spec.get(spec_key)):
+        for item in as_list(specs):
             if isinstance(item, dict):
-                name = as_str(item.get("name"))
+                name = item.get("name")
+                name = name if isinstance(name, str) else as_str(name)
                 seen.add(name)
                 result.append(Container(role, name, item, statuses.get(name) or {}, index))
                 index += 1
@@ -181,46 +210,62 @@ class PodContext(object):
 
     __slots__ = ("evidence", "pod", "meta", "spec", "status", "phase", "reason", "message", "as_of",
                  "events", "by_reason", "containers", "conditions", "owners", "node", "node_state",
-                 "logs", "name", "namespace", "_age", "restart_policy", "notes", "_phantoms")
+                 "logs", "name", "namespace", "_age", "restart_policy", "notes", "_phantoms", "_has_statuses")
 
     def __init__(self, evidence):
+        # Hot path (once per pod, 10,000+ pods/s): the as_dict/as_str helpers are inlined here.
         self.evidence = evidence
         pod = getattr(evidence, "pod", None)
-        self.pod = pod if isinstance(pod, dict) else {}
-        self.meta = as_dict(self.pod.get("metadata"))
-        self.spec = as_dict(self.pod.get("spec"))
-        self.status = as_dict(self.pod.get("status"))
-        self.phase = as_str(self.status.get("phase"))
-        self.reason = as_str(self.status.get("reason"))
-        self.message = as_str(self.status.get("message"))
+        pod = self.pod = pod if isinstance(pod, dict) else {}
+        meta = pod.get("metadata")
+        meta = self.meta = meta if isinstance(meta, dict) else {}
+        spec = pod.get("spec")
+        spec = self.spec = spec if isinstance(spec, dict) else {}
+        status = pod.get("status")
+        status = self.status = status if isinstance(status, dict) else {}
+        value = status.get("phase")
+        self.phase = value if isinstance(value, str) else as_str(value)
+        value = status.get("reason")
+        self.reason = value if isinstance(value, str) else as_str(value)
+        value = status.get("message")
+        self.message = value if isinstance(value, str) else as_str(value)
         self.as_of = getattr(evidence, "as_of", None)
-        self.name = as_str(self.meta.get("name"))
-        self.namespace = as_str(self.meta.get("namespace"))
-        self.restart_policy = as_str(self.spec.get("restartPolicy")) or "Always"
+        value = meta.get("name")
+        self.name = value if isinstance(value, str) else as_str(value)
+        value = meta.get("namespace")
+        self.namespace = value if isinstance(value, str) else as_str(value)
+        value = spec.get("restartPolicy")
+        self.restart_policy = (value if isinstance(value, str) else as_str(value)) or "Always"
         events = []
-        for event in as_list(getattr(evidence, "events", None)):
-            if isinstance(event, dict) and as_str(event.get("kind")) in ("", "Pod"):
-                events.append(event)
-        self.events = events
         by_reason = {}
-        for event in events:
-            by_reason.setdefault(as_str(event.get("reason")), []).append(event)
+        raw_events = getattr(evidence, "events", None)
+        if raw_events and isinstance(raw_events, list):
+            for event in raw_events:
+                if isinstance(event, dict) and _text(event.get("kind")) in ("", "Pod"):
+                    events.append(event)
+                    by_reason.setdefault(_text(event.get("reason")), []).append(event)
+        self.events = events
         self.by_reason = by_reason
-        self.containers = _containers(self.spec, self.status)
+        self.containers = _containers(spec, status)
         conditions = {}
-        for cond in as_list(self.status.get("conditions")):
-            if isinstance(cond, dict) and cond.get("type"):
-                conditions[as_str(cond.get("type"))] = cond
+        raw_conditions = status.get("conditions")
+        if raw_conditions and isinstance(raw_conditions, list):
+            for cond in raw_conditions:
+                if isinstance(cond, dict) and cond.get("type"):
+                    conditions[_text(cond.get("type"))] = cond
         self.conditions = conditions
-        self.owners = [o for o in as_list(getattr(evidence, "owners", None)) if isinstance(o, dict)]
+        owners = getattr(evidence, "owners", None)
+        self.owners = [o for o in owners if isinstance(o, dict)] if owners and isinstance(owners, list) else []
         node = getattr(evidence, "node", None)
         self.node = node if isinstance(node, dict) else None
-        self.node_state = as_str(getattr(evidence, "node_state", "unknown"))
+        value = getattr(evidence, "node_state", "unknown")
+        self.node_state = value if isinstance(value, str) else as_str(value)
         logs = getattr(evidence, "logs", None)
         self.logs = logs if isinstance(logs, dict) else {}
         self._age = False      # computed on first use: most pods never need it
         self.notes = []
         self._phantoms = None
+        self._has_statuses = None
 
     @property
     def age(self):
@@ -247,9 +292,15 @@ class PodContext(object):
         return self.age_of(event.get("first_seen") or event.get("last_seen"))
 
     def events_for(self, *reasons):
+        """Events of the given reasons (a new list, event order within each reason)."""
+        by_reason = self.by_reason
+        if not by_reason:
+            return []   # most pods: no events at all
         result = []
         for reason in reasons:
-            result.extend(self.by_reason.get(reason, ()))
+            found = by_reason.get(reason)
+            if found:
+                result.extend(found)
         return result
 
     def app_count(self):
@@ -296,7 +347,9 @@ class PodContext(object):
     @property
     def has_statuses(self):
         """True when the capture holds any container status (a kubelet reported on this pod)."""
-        return any(c.status for c in self.containers)
+        if self._has_statuses is None:
+            self._has_statuses = any(c.status for c in self.containers)
+        return self._has_statuses
 
     def event_only_containers(self):
         """Containers known only from events, for captures without container statuses.
@@ -422,7 +475,8 @@ def container_resources(container):
 
 
 def probe(container, kind):
-    return as_dict(container.spec.get(kind + "Probe")) if isinstance(container.spec.get(kind + "Probe"), dict) else None
+    spec = container.spec.get(kind + "Probe")
+    return spec if isinstance(spec, dict) else None
 
 
 def probe_window(probe_spec):

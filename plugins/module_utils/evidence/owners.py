@@ -35,7 +35,9 @@ def _int(value):
 
 
 def _annotation(obj, key):
-    return _dict(_dict(_dict(obj).get("metadata")).get("annotations")).get(key)
+    if not isinstance(obj, dict):
+        return None     # an owner without its object (the common case): nothing to read
+    return _dict(_dict(obj.get("metadata")).get("annotations")).get(key)
 
 
 def infer_owners(pod):
@@ -96,12 +98,14 @@ def _pod_containers(pod):
 def previous_images(evidence, owners=None):
     """{container: image} the owner chain shows each container used before (kubectl last-applied)."""
     owners = owner_chain(evidence) if owners is None else owners
-    current = {c.get("name"): c.get("image") for c in _pod_containers(getattr(evidence, "pod", None))}
+    current = None      # built only when some owner has a last-applied annotation (most have none)
     found = {}
     for owner in reversed(owners):
         raw = _annotation(owner.get("object"), _LAST_APPLIED)
         if not isinstance(raw, str):
             continue
+        if current is None:
+            current = {c.get("name"): c.get("image") for c in _pod_containers(getattr(evidence, "pod", None))}
         try:
             applied = json.loads(raw)
         except ValueError:

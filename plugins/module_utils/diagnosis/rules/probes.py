@@ -207,8 +207,10 @@ def _probe_text(probe_spec):
 
 
 def _startup(ctx, container):
+    if container.running is None or container.started is not False:
+        return None     # cheap test first: a started (or not running) container has nothing to report
     probe_spec = probe(container, "startup")
-    if not probe_spec or container.running is None or container.started is not False:
+    if not probe_spec:
         return None
     started = ctx.started_age(container)
     window = probe_window(probe_spec)
