@@ -41,6 +41,7 @@ PLACEHOLDERS = [
     (re.compile(r"<image:[^>]*>"), "registry.example/app:1.0"),
     (re.compile(r"<usage\*1\.5>"), "192Mi"),
     (re.compile(r"<usage>"), "128Mi"),
+    (re.compile(r"<at least [^>]*>"), "1Gi"),
     (re.compile(r"<node>"), "node-1"),
     (re.compile(r"<key>-"), "dedicated-"),
     (re.compile(r"<probe command[^>]*>"), "true"),

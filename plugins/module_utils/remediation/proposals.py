@@ -20,7 +20,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import derive_tier
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.sizing import propose_unschedulable
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.steps import (
-    crash_steps, image_manual_title, image_steps, schedule_steps, volume_steps,
+    admission_title, crash_steps, crash_title, deadline_title, evicted_steps, evicted_title, image_manual_title,
+    image_steps, probe_failure, probe_title, sandbox_title, schedule_steps, schedule_title, volume_steps, volume_title,
 )
 
 _MI = 1024 ** 2
@@ -256,13 +257,16 @@ def _propose(category, result, diagnosis):
                     new, basis["text"]),
                 True, "restore the saved %s spec" % target_c["kind"], basis=basis)
             out.append(proposal)
+        else:
+            # Deleting the dead pod is clean-up; what keeps the next one from being evicted is this.
+            out.append(_manual(target, evicted_title(culprit), evicted_steps(culprit, tref, ns)))
     elif category == "DeadlineExceeded":
         if is_pod_diag:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
                                  None,
                                  "Delete the failed pod %s/%s" % (ns, name), False,
                                  "not needed: the pod already failed"))
-        out.append(_manual(target, "Raise activeDeadlineSeconds or make the work finish sooner", [
+        out.append(_manual(target, deadline_title(culprit, facts, tref), [
             "kubectl get %s -n %s -o jsonpath='{.spec.activeDeadlineSeconds}'" % (tref, ns),
             "Edit the %s spec.activeDeadlineSeconds (currently %s) and re-run the job" % (
                 target["kind"], culprit.get("active_deadline_seconds"))]))
@@ -304,7 +308,7 @@ def _propose(category, result, diagnosis):
                                  True, "set the image back to %s" % image))
         add_undo()
         steps = image_steps(cause, image, container, tref, ns, culprit)
-        out.append(_manual(target, image_manual_title(cause, image), steps))
+        out.append(_manual(target, image_manual_title(cause, image, culprit.get("invalid_reason")), steps))
     elif category == "CreateContainerConfigError":
         missing = facts.get("missing") or culprit
         kind, obj = missing.get("kind"), missing.get("name")
@@ -336,13 +340,14 @@ def _propose(category, result, diagnosis):
                                  "Delete pod %s/%s so the stale container name is released" % (ns, name),
                                  False, "cannot be undone; the controller recreates the pod"))
         add_undo()
-        out.append(_manual(target, "Fix what makes container %s fail" % container, crash_steps(
+        owner = "%s %s" % (owners[-1].get("kind"), owners[-1].get("name")) if owners else None
+        out.append(_manual(target, crash_title(category, result, container, owner), crash_steps(
             category, result, name, ns, container, tref)))
     elif category in ("LivenessProbeFailure", "ReadinessProbeFailure", "StartupProbeFailure"):
         add_undo()
         probe_kind = facts.get("probe") or category.replace("ProbeFailure", "").lower()
-        out.append(_manual(target, "Fix the %s probe of container %s or the endpoint it checks" % (
-            probe_kind, container), [
+        out.append(_manual(target, probe_title(probe_kind, container, culprit.get("target"),
+                                               probe_failure(result, probe_kind), tref), [
             "kubectl describe pod %s -n %s  # Unhealthy events show the probe error" % (name, ns),
             "kubectl exec %s -n %s%s -- <probe command or curl of %s>" % (
                 name, ns, " -c %s" % container if container else "", culprit.get("target") or "the probe"),
@@ -360,9 +365,10 @@ def _propose(category, result, diagnosis):
                 diagnosis, culprit.get("resource"), lambda c: workload_target(diagnosis, c),
                 lambda action, tgt, params, text, reversible, rollback, steps, basis: _proposal(
                     action, tgt, params, None, text, reversible, rollback, steps, basis)))
-        out.append(_manual(target, "Make the pod schedulable", schedule_steps(category, culprit, name, ns, tref)))
+        out.append(_manual(target, schedule_title(category, culprit, facts, tref),
+                           schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
-        out.append(_manual(target, "Fix the volume %s" % culprit.get("volume"), volume_steps(culprit, name, ns)))
+        out.append(_manual(target, volume_title(culprit, facts), volume_steps(culprit, name, ns)))
     elif category == "SandboxCreationFailure":
         if owner_kind:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
@@ -370,7 +376,7 @@ def _propose(category, result, diagnosis):
                                  "Delete pod %s/%s so it is recreated (maybe on a healthy node)" % (ns, name),
                                  False, "cannot be undone; the controller recreates the pod"))
         node = culprit.get("node")
-        out.append(_manual(target, "Repair the CNI/runtime on node %s" % (node or "of pod %s" % name), [
+        out.append(_manual(target, sandbox_title(result, node, name), [
             "kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s  # CNI pods healthy?" % node
             if node else "kubectl get pod %s -n %s -o wide  # the node it was placed on" % (name, ns),
             "kubectl describe node %s" % (node or "<node>"),
@@ -397,5 +403,5 @@ def _propose(category, result, diagnosis):
         else:
             steps.append("Change the pod template of %s %s/%s so admission accepts it" % (
                 target["kind"], ns, target["name"]))
-        out.append(_manual(target, "Make the pod template admissible", steps))
+        out.append(_manual(target, admission_title(culprit, tref), steps))
     return out

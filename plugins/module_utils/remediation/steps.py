@@ -1,12 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiops.k8s contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Manual steps: the exact commands a human runs when no automatic fix is safe (read-only text)."""
+"""Manual steps: the exact commands a human runs when no automatic fix is safe (read-only text), and the
+headlines of the proposals: the change itself, built from the diagnosis' own fields."""
 
 from __future__ import annotations
 
+import re
 
-def image_manual_title(cause, image):
+
+def image_manual_title(cause, image, invalid_reason=None):
+    if cause == "invalid_name" and image and invalid_reason:
+        return "Fix the image reference %s: %s" % (image, invalid_reason)
     return {"not_found": "Use an image tag that exists (%s does not)" % image,
             "invalid_name": "Fix the image reference %s" % image,
             "unauthorized": "Give the pod credentials for the registry of %s" % image,
@@ -15,6 +20,7 @@ def image_manual_title(cause, image):
             "network": "Restore network/DNS access from the nodes to the registry of %s" % image,
             "registry_unavailable": "Wait for or fail over the registry of %s" % image,
             "never_pull": "Pre-load %s on the node or change imagePullPolicy" % image,
+            "platform": "Use an image built for the nodes' OS/CPU platform (%s has no manifest for it)" % image,
             }.get(cause, "Fix the pull of image %s" % image)
 
 
@@ -111,3 +117,254 @@ def volume_steps(culprit, name, ns):
                 "volume source" % (kind, culprit.get("name") or "<name>", ns)]
     return ["kubectl describe pod %s -n %s  # FailedMount / FailedAttachVolume events" % (name, ns),
             "kubectl get pvc,pv -n %s; check the CSI driver pods in kube-system" % ns]
+
+
+# --- headlines: the change itself, from the diagnosis' own fields (console, Markdown and AWX show them) --------
+# A generic headline is the fallback only when the diagnosis does not carry the specific fact.
+
+def _quote(text, limit=120):
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _log_line(result, container):
+    """The log line the diagnosis quoted as evidence for ``container`` (its own words), or None."""
+    for item in (result or {}).get("evidence") or []:
+        source = str((item or {}).get("source") or "")
+        if source.startswith("log ") and (not container or source.split(" ")[1] == container):
+            return (item or {}).get("detail")
+    return None
+
+
+def crash_title(category, result, container, owner):
+    """What to change for a crashing or unstartable container, from its command, log signature and exit."""
+    facts = (result or {}).get("facts") or {}
+    culprit = (result or {}).get("culprit") or {}
+    who = "container %s" % container if container and container != "?" else "the container"
+    command = culprit.get("command") or facts.get("command")
+    if command:
+        return "Fix the command of %s: %s does not exist in the image" % (who, command)
+    signature = facts.get("signature") or culprit.get("signature")
+    fixed = {
+        "exec_format": "Rebuild the image of %s for the nodes' CPU architecture (exec format error)",
+        "shell_syntax": "Fix the shell syntax in the command/args or script of %s",
+        "certificate_expired": "Renew the expired TLS certificate %s uses (or fix the node clock)",
+        "address_in_use": "Give %s a port nothing else in the pod binds",
+        "java_oom": "Raise the JVM heap limit (-Xmx) of %s or its memory",
+    }
+    if signature in fixed:
+        return fixed[signature] % who
+    line = _log_line(result, container)
+    if signature == "missing_env" and facts.get("env_var"):
+        return "Set environment variable %s in %s" % (facts["env_var"], who)
+    if signature == "connection_refused" or signature == "dns_failure":
+        return "Make the dependency %s needs reachable: %s" % (who, _quote(line or result.get("root_cause"), 100))
+    exit_code = facts.get("exit_code") if facts.get("exit_code") is not None else culprit.get("exit_code")
+    if line:
+        return "Hand %s's failure to %s: \"%s\"%s" % (
+            who, "the owner of %s" % owner if owner else "its owner", _quote(line, 110),
+            " (exit %s)" % exit_code if exit_code is not None else "")
+    if any("exec format error" in str((item or {}).get("detail") or "") for item in result.get("evidence") or []):
+        return fixed["exec_format"] % who
+    by_exit = _EXIT_TITLES.get(exit_code)
+    if by_exit:
+        return by_exit % who
+    return "Fix what makes %s fail" % who
+
+
+# Exit codes that say what to change even without a log line (no OOM kill reported for 137).
+_EXIT_TITLES = {
+    0: "Run %s as a Job, or keep its process in the foreground: it exits 0 and restartPolicy Always restarts it",
+    2: "Fix the command/args of %s: exit 2 is invalid arguments or shell misuse",
+    126: "Make the command of %s executable: exit 126 is permission denied or not executable",
+    127: "Fix the command of %s: exit 127 is command not found",
+    137: "Find what SIGKILLs %s (exit 137 without an OOM kill): a liveness probe, preemption or a too short "
+         "terminationGracePeriodSeconds",
+    139: "Hand the segmentation fault of %s (exit 139, SIGSEGV) to the image's owner",
+}
+
+
+def probe_title(kind, container, target, failure, tref):
+    """What to change for a failing probe, from the failure the kubelet reported."""
+    who = "container %s" % container if container else "the pod's container"
+    where = target or "its endpoint"
+    if failure and failure[0] == "status":
+        return "Make %s of %s answer 2xx/3xx: the %s probe gets HTTP %s" % (where, who, kind, failure[1])
+    if failure and failure[0] == "timeout":
+        return "Raise the %s probe timeoutSeconds of %s in %s (it timed out), or make %s answer faster" % (
+            kind, who, tref, where)
+    if failure and failure[0] == "refused":
+        return "Point the %s probe of %s at the port the app listens on, or start it listening: %s refuses" % (
+            kind, who, where)
+    if failure and failure[0] == "exec":
+        return "Fix the %s probe command of %s: %s" % (kind, who, _quote(failure[1], 80))
+    if target and target.startswith("exec "):
+        return "Fix the %s probe command of %s (%s): it fails" % (kind, who, _quote(target[5:], 60))
+    return "Fix the %s probe of container %s or the endpoint it checks" % (kind, container)
+
+
+def probe_failure(result, kind):
+    """(mode, detail) of the ``kind`` probe's failure quoted in the diagnosis' evidence or root cause, or None.
+
+    Only texts about that probe count: a readiness probe's HTTP 500 says nothing about why liveness failed.
+    """
+    texts = [str((item or {}).get("detail") or "") for item in (result or {}).get("evidence") or []]
+    texts.append(str((result or {}).get("root_cause") or ""))
+    word = "%s probe" % kind
+    for text in texts:
+        if word not in text.lower():
+            continue
+        match = re.search(r'exec: "([^"]+)": executable file not found', text)
+        if match:
+            return ("exec", "%s is not in the image" % match.group(1))
+        match = re.search(r"statuscode: (\d{3})|HTTP probe failed with status(?:code)?:? (\d{3})", text)
+        if match:
+            return ("status", match.group(1) or match.group(2))
+        if re.search(r"context deadline exceeded|Client\.Timeout|timed out|timeout", text, re.I):
+            return ("timeout", None)
+        if re.search(r"connection refused|nothing is listening", text, re.I):
+            return ("refused", None)
+    return None
+
+
+def schedule_title(category, culprit, facts, tref):
+    """What to change so the scheduler can place the pod, from the scheduler's reasons."""
+    reasons = [r for r in (facts or {}).get("reasons") or [] if isinstance(r, dict)]
+    kinds = set(r.get("kind") for r in reasons)
+    also = ""
+    if len(kinds) > 1:
+        others = [r.get("text") for r in reasons if r.get("kind") != reasons[0].get("kind")]
+        also = "; the other nodes: %s" % _quote("; ".join(t for t in others if t), 80) if others else ""
+    if category == "UnschedulableInsufficientResources":
+        resource = culprit.get("resource")
+        if resource == "pods":
+            return "Add nodes or free pod slots: the nodes are at their pod limit (Insufficient pods)%s" % also
+        requested = culprit.get("requested")
+        return "Lower the %s request of %s%s, or add nodes with more %s%s" % (
+            resource or "resource", tref, " (%s requested)" % requested if requested else "", resource or "room",
+            also)
+    if category == "UnschedulableTaints":
+        taint = (culprit.get("taint") or "").rstrip(":")
+        if culprit.get("node_condition"):
+            return "Repair the nodes: the %s taint is set by the node's own condition, not one to tolerate%s" % (
+                taint, also)
+        if taint:
+            return "Add a toleration for taint %s to %s, or remove the taint from the nodes%s" % (taint, tref, also)
+    if category == "UnschedulableNodeAffinity":
+        selector = culprit.get("node_selector")
+        if isinstance(selector, dict) and selector:
+            terms = ",".join("%s=%s" % item for item in sorted(selector.items()))
+            return "Label a node %s or change the nodeSelector of %s%s" % (terms, tref, also)
+        if reasons:
+            return "Change the node affinity/nodeSelector of %s to match a node's labels, or label one%s" % (
+                tref, also)
+    if category == "UnschedulableVolume":
+        claims = culprit.get("claims") or []
+        reason = str(culprit.get("reason") or "")
+        if "not found" in reason:
+            return "Create the missing PersistentVolumeClaim (%s) or fix the claimName in %s" % (_quote(reason, 80),
+                                                                                               tref)
+        if "node affinity" in reason:
+            return "Run %s in the zone of its volume, or move the volume: volume node affinity conflict%s" % (
+                tref, also)
+        if claims:
+            return "Bind PersistentVolumeClaim %s: give it a StorageClass that provisions, or a matching PV" % (
+                ", ".join(claims))
+    reason = str(culprit.get("reason") or "")
+    if "anti-affinity" in reason:
+        return "Relax the pod anti-affinity of %s or add nodes: every node already runs a pod it excludes%s" % (
+            tref, also)
+    if "free ports" in reason:
+        return "Drop or change the hostPort of %s, or add nodes: the port is taken on every node%s" % (tref, also)
+    return "Make the pod schedulable"
+
+
+def volume_title(culprit, facts):
+    """What to change so the volume mounts, from the mount failure's cause."""
+    volume = culprit.get("volume")
+    cause = culprit.get("cause")
+    if cause == "multi_attach":
+        seconds = (facts or {}).get("multi_attach_seconds")
+        held = "pod %s" % culprit["used_by"] if culprit.get("used_by") else "another node"
+        return "Release volume %s from %s (ReadWriteOnce)%s" % (
+            volume, held, "; Multi-Attach for %dm, force-detach comes after 6m" % (seconds // 60)
+            if isinstance(seconds, (int, float)) else "")
+    if cause == "missing_object" and culprit.get("name"):
+        return "Create %s %s (volume %s), or fix the volume's source" % (culprit.get("kind") or "the object",
+                                                                       culprit["name"], volume)
+    return "Fix the volume %s" % volume
+
+
+def admission_title(culprit, tref):
+    """What to change so admission creates the pods."""
+    if culprit.get("service_account"):
+        return "Create ServiceAccount %s (or fix serviceAccountName of %s)" % (culprit["service_account"], tref)
+    if culprit.get("policy") == "PodSecurity":
+        return "Change %s to satisfy PodSecurity %s: %s" % (tref, culprit.get("level"),
+                                                            _quote(culprit.get("violations"), 100))
+    if culprit.get("webhook"):
+        return "Satisfy or fix admission webhook %s for %s" % (culprit["webhook"], tref)
+    return "Make the pod template admissible"
+
+
+def evicted_title(culprit):
+    """What keeps the next pod from being evicted, from the eviction message's resource, container and figures."""
+    resource = culprit.get("resource") or "a resource"
+    if culprit.get("scope") == "pod_limit":
+        return "Raise the pod's total %s limit (%s) or make its containers write less to local disk" % (
+            resource, culprit.get("limit"))
+    if culprit.get("container") and culprit.get("usage"):
+        return "Give container %s a %s request of at least its use (%s used, request %s)" % (
+            culprit["container"], resource, _human(culprit["usage"]), culprit.get("request") or "none")
+    return "Relieve the node's %s pressure (the kubelet evicted pods to reclaim it)" % resource
+
+
+def evicted_steps(culprit, tref, ns):
+    container = culprit.get("container")
+    if container and culprit.get("usage") and culprit.get("resource"):
+        return ["kubectl set resources %s -n %s -c %s --requests=%s=<at least %s>" % (
+            tref, ns, container, culprit["resource"], _human(culprit["usage"])),
+            "kubectl describe nodes | grep -A6 Conditions  # which nodes are under pressure"]
+    return ["kubectl describe nodes | grep -A6 Conditions  # which nodes are under pressure",
+            "kubectl get pods -A --field-selector status.phase=Failed  # other evicted pods"]
+
+
+def _human(quantity):
+    """``5053216Ki`` -> ``4.8Gi``: eviction messages print kibibytes."""
+    match = re.match(r"^(\d+)Ki$", str(quantity or ""))
+    if not match:
+        return quantity
+    value = int(match.group(1)) * 1024.0
+    for unit, size in (("Gi", 1024.0 ** 3), ("Mi", 1024.0 ** 2)):
+        if value >= size:
+            return ("%.1f" % (value / size)).rstrip("0").rstrip(".") + unit
+    return quantity
+
+
+def deadline_title(culprit, facts, tref):
+    seconds = culprit.get("active_deadline_seconds") or (facts or {}).get("deadline")
+    if seconds:
+        return "Raise activeDeadlineSeconds of %s above %ss (the work ran past it), or make the work finish sooner" % (
+            tref, seconds)
+    return "Raise activeDeadlineSeconds or make the work finish sooner"
+
+
+_SANDBOX = (
+    (re.compile(r"assign an IP address|no available IP|failed to allocate for range|IP pool|ipam", re.I),
+     "Free or add pod IP addresses for node %s: the CNI cannot assign one"),
+    (re.compile(r"open (/[^:\s]+): no such file", re.I),
+     "Start the CNI plugin on node %s: a file it needs is missing (its daemon is not running there)"),
+    (re.compile(r"sandbox image|pause:", re.I),
+     "Make node %s able to pull its sandbox (pause) image"),
+    (re.compile(r"Unauthorized|forbidden|certificate", re.I),
+     "Fix the CNI plugin's credentials on node %s: the CNI's API calls are refused"),
+)
+
+
+def sandbox_title(result, node, name):
+    texts = " ".join(str((item or {}).get("detail") or "") for item in (result or {}).get("evidence") or [])
+    where = node or "of pod %s" % name
+    for pattern, title in _SANDBOX:
+        if pattern.search(texts):
+            return title % where
+    return "Repair the CNI/runtime on node %s" % where
