@@ -250,6 +250,7 @@ def schedule_title(category, culprit, facts, tref):
                 taint, also)
         if taint:
             return "Add a toleration for taint %s to %s, or remove the taint from the nodes%s" % (taint, tref, also)
+        return "Add a toleration for the nodes' taints to %s, or remove them%s" % (tref, also)
     if category == "UnschedulableNodeAffinity":
         selector = culprit.get("node_selector")
         if isinstance(selector, dict) and selector:
@@ -274,7 +275,7 @@ def schedule_title(category, culprit, facts, tref):
     if "anti-affinity" in reason:
         return "Relax the pod anti-affinity of %s or add nodes: every node already runs a pod it excludes%s" % (
             tref, also)
-    if "free ports" in reason:
+    if "free ports" in reason or "PodFitsHostPorts" in reason:   # the predicate's name before 1.14
         return "Drop or change the hostPort of %s, or add nodes: the port is taken on every node%s" % (tref, also)
     return "Make the pod schedulable"
 
