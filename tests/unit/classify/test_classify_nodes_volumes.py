@@ -225,3 +225,30 @@ def test_kubelet_admission_rejections(reason, message, category):
     assert diag["category"] == category
     assert diag["remediations"][0]["action"] == "delete_pod"
     assert diag["remediations"][0]["risk_tier"] == "trivial"
+
+
+_SANDBOX_MSG = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+                '"9c1e": plugin type="aws-cni" name="aws-cni" failed (add): add cmd: failed to assign an IP address '
+                'to container')
+
+
+def test_sandbox_failure_seen_once_is_tentative_on_a_fresh_pod():
+    fresh = pod(phase="Pending", statuses=CREATING, created_ago=40)
+    diag = classify_pod(evidence(fresh, events=[event("FailedCreatePodSandBox", _SANDBOX_MSG, ago=10)]))
+    assert diag["category"] == "Healthy"
+    assert any(s["category"] == "SandboxCreationFailure" for s in diag["secondary"])
+
+
+def test_sandbox_failure_seen_once_counts_when_the_pod_waited_longer():
+    # Bound minutes ago and still no sandbox: the one failure is the standing state, not a first hiccup.
+    waited = pod(phase="Pending", statuses=CREATING, created_ago=600,
+                 conditions=[{"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(590)}])
+    diag = classify_pod(evidence(waited, events=[event("FailedCreatePodSandBox", _SANDBOX_MSG, ago=10)]))
+    assert diag["category"] == "SandboxCreationFailure"
+    assert diag["culprit"]["cni_plugin"] == "aws-cni"
+
+
+def test_sandbox_event_proves_the_binding_without_node_name():
+    lost = pod(phase="Pending", node=None, created_ago=900)
+    diag = classify_pod(evidence(lost, events=[event("FailedCreatePodSandBox", _SANDBOX_MSG, count=12, ago=30)]))
+    assert diag["category"] == "SandboxCreationFailure"

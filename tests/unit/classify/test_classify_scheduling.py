@@ -127,3 +127,69 @@ def test_node_allocatable_compared_when_node_present():
     node = {"metadata": {"name": "node-1"}, "status": {"allocatable": {"memory": "16Gi"}}}
     diag = classify_pod(evidence(p, events=[event("FailedScheduling", msg)], node=node))
     assert any("allocatable 16Gi vs requested 64Gi" in e["detail"] for e in diag["evidence"])
+
+
+# --- Several reasons in one message, read together (issue 13). Each node reports the first filter it fails
+# (TaintToleration, then NodeAffinity, NodePorts, NodeResourcesFit, ...), so the counts split the nodes.
+
+def _selector_pod(message, spec_extra):
+    p = pod(phase="Pending", node=None, containers=[container(requests={"cpu": "1"})], spec_extra=spec_extra)
+    return evidence(p, events=[event("FailedScheduling", message, component="default-scheduler", ago=20)])
+
+
+@pytest.mark.parametrize("message, spec_extra", [
+    # A dedicated pool, labelled and tainted with the same key: the selector aims at the tainted nodes.
+    ("0/5 nodes are available: 3 node(s) had untolerated taint {dedicated: search}, 2 node(s) didn't match Pod's "
+     "node affinity/selector. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.",
+     {"nodeSelector": {"dedicated": "search"}}),
+    # One host pinned by name: the other nodes are excluded on purpose, the chosen one is tainted.
+    ("0/5 nodes are available: 1 node(s) had untolerated taint {maintenance: true}, 4 node(s) didn't match Pod's "
+     "node affinity/selector.", {"nodeSelector": {"kubernetes.io/hostname": "node-3"}}),
+    # Required node affinity on the control-plane role, 1.19-1.22 wording of the control-plane taint.
+    ("0/3 nodes are available: 1 node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't "
+     "tolerate, 2 node(s) didn't match node selector.",
+     {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+         {"matchExpressions": [{"key": "node-role.kubernetes.io/master", "operator": "Exists"}]}]}}}}),
+    # Pre-1.14 predicate names, the taint not named, a role selector.
+    ("No nodes are available that match all of the following predicates:: MatchNodeSelector (4), "
+     "PodToleratesNodeTaints (2).", {"nodeSelector": {"kubernetes.io/role": "master"}}),
+])
+def test_taint_on_the_nodes_the_selector_aims_at_is_the_cause(message, spec_extra):
+    diag = classify_pod(_selector_pod(message, spec_extra))
+    assert diag["category"] == "UnschedulableTaints", diag["root_cause"]
+    culprit = diag["culprit"]
+    assert culprit["node_selector"] and len(culprit["reasons"]) == 2
+    assert {r["kind"] for r in culprit["reasons"]} == {"taints", "node_affinity"}
+    assert "add a toleration" in diag["root_cause"] and "excluded on purpose" in diag["root_cause"]
+
+
+def test_selector_unrelated_to_the_taint_stays_the_cause():
+    msg = ("0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+           "2 node(s) didn't match Pod's node affinity/selector.")
+    diag = classify_pod(_selector_pod(msg, {"nodeSelector": {"disktype": "ssd"}}))
+    assert diag["category"] == "UnschedulableNodeAffinity"
+    assert diag["culprit"]["node_selector"] == {"disktype": "ssd"}
+    assert [r["count"] for r in diag["culprit"]["reasons"]] == [1, 2]
+
+
+@pytest.mark.parametrize("message, category", [
+    # 1.14-1.17 wording names no taint: with a concrete reason on the other nodes, that reason is the cause.
+    ("0/3 nodes are available: 1 node(s) had taints that the pod didn't tolerate, 2 node(s) were unschedulable.",
+     "Unschedulable"),
+    ("0/2 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 1 node(s) had taints "
+     "that the pod didn't tolerate.", "Unschedulable"),
+    ("0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 node(s) didn't match pod topology spread "
+     "constraints.", "Unschedulable"),
+    # ... but alone it is the cause.
+    ("0/3 nodes are available: 3 node(s) had taints that the pod didn't tolerate.", "UnschedulableTaints"),
+])
+def test_unnamed_taint_ranks_after_concrete_reasons(message, category):
+    diag = classify_pod(pending(events_msgs=[(message, 20)]))
+    assert diag["category"] == category
+    if category != "UnschedulableTaints":
+        assert "taint is not named" in diag["root_cause"]
+
+
+def test_single_reason_has_no_reason_list():
+    diag = classify_pod(pending(events_msgs=[("0/3 nodes are available: 3 Insufficient memory.", 20)]))
+    assert "reasons" not in diag["culprit"]

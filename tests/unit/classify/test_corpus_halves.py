@@ -27,7 +27,11 @@ def _results():
 def test_every_case_has_a_recorded_half():
     for case in CASES:
         assert case.get("half") in (DEV, HELDOUT), case["id"]
-        if not case.get("added"):
+        if case.get("added_dev"):
+            # Added later to the development half (rules may be tuned on them): each names its source thread.
+            assert case["half"] == DEV and not case.get("added"), case["id"]
+            assert str(case.get("source", "")).startswith("http"), case["id"]
+        elif not case.get("added"):
             # Pre-existing cases: the recorded half is the hash rule, so nobody moves a case to flatter a score.
             assert case["half"] == hash_half(case["id"]), case["id"]
         else:
@@ -53,5 +57,7 @@ def test_halves_scores(capsys):
 
 # Held-out score measured with the classifier as it was before the issue-13 rule changes (commit 798dc2e):
 # 156/171 (the 104 cases added on 2026-12-02 included; they were written before the classifier was run on them).
-# After the family fixes, written against the development half and the unit tests, it is 167/171: the floor.
-HELDOUT_FLOOR = 167 / 171
+# After the family fixes, written against the development half and the unit tests, it was 167/171; reading the
+# reasons of one scheduler message together (selector intent, unnamed taints; dev cases dev_2026_12_sched.yaml)
+# and the sandbox binding/overdue rules took it to 169/171: the floor.
+HELDOUT_FLOOR = 169 / 171

@@ -343,7 +343,9 @@ def _deadline(ctx):
 
 def _sandbox(ctx):
     events = ctx.events_for("FailedCreatePodSandBox")
-    if not events or not ctx.scheduled or ctx.meta.get("deletionTimestamp"):
+    # The event itself proves the binding: only the kubelet of the pod's node creates sandboxes (a capture
+    # may have lost spec.nodeName and the PodScheduled condition).
+    if not events or ctx.meta.get("deletionTimestamp"):
         return None
     for container in ctx.containers:
         if container.running is not None or container.terminated is not None:
@@ -367,8 +369,25 @@ def _sandbox(ctx):
         cause = "the pod sandbox could not be created"
     firsts = [ctx.event_first_age(e) for e in events]
     firsts = [a for a in firsts if a is not None]
-    tentative = bool(firsts) and max(firsts) < 60 and total_count(events) <= 1
+    # One failure in the last minute may be a first attempt's hiccup, unless the pod has been waiting for its
+    # sandbox longer than that: bound (or created) minutes ago, or the kubelet already re-created the sandbox.
+    tentative = bool(firsts) and max(firsts) < 60 and total_count(events) <= 1 and not _sandbox_overdue(ctx)
     return finding("SandboxCreationFailure", "Pod sandbox cannot be created on %s: %s" % (
         _node_name(ctx), cause), "On node %s %s: %s" % (_node_name(ctx), cause, clip(message, 300)), 0.9,
         culprit={"node": _node_name(ctx), "cni_plugin": plugin_name},
         evidence=[ev(event_ref(last, ctx), message)], facts={"node": _node_name(ctx)}, tentative=tentative)
+
+
+_SANDBOX_GRACE = 120
+
+
+def _sandbox_overdue(ctx):
+    """The pod has been bound to its node for longer than a sandbox takes to create (or it was re-created)."""
+    if ctx.events_for("SandboxChanged"):
+        return True
+    bound = ctx.condition("PodScheduled")
+    since = ctx.age_of(bound.get("lastTransitionTime")) if as_str(bound.get("status")) == "True" else None
+    if since is None:
+        scheduled = ctx.events_for("Scheduled")
+        since = ctx.event_age(scheduled[-1]) if scheduled else ctx.age
+    return since is not None and since > _SANDBOX_GRACE

@@ -152,13 +152,78 @@ def _parse_old_fit_error(message):
     return {"available": 0, "total": None, "reasons": reasons} if reasons else None
 
 
-def _pick(reasons):
-    """The reason that would have to change, the others become evidence."""
+# Node labels that name a role or one host: a selector on them is a deliberate choice of nodes.
+_ROLE_LABEL = re.compile(r"node-role\.kubernetes\.io/(?:master|control-plane)|kubernetes\.io/role|"
+                         r"node\.kubernetes\.io/(?:master|controller|control-plane)|"
+                         r"kubeadm\.alpha\.kubernetes\.io/role")
+_HOST_LABEL = ("kubernetes.io/hostname",)
+_ROLE_VALUES = ("master", "control-plane", "controller")
+_CONTROL_PLANE_TAINT = re.compile(r"node-role\.kubernetes\.io/(?:master|control-plane)|dedicated\s*[:=]\s*master")
+
+
+def node_intent(spec):
+    """{label key: [values]} the pod selects nodes by (nodeSelector and required nodeAffinity In/Exists terms)."""
+    spec = as_dict(spec)
+    wanted = {}
+    for key, value in as_dict(spec.get("nodeSelector")).items():
+        wanted.setdefault(as_str(key), []).append(as_str(value))
+    required = as_dict(as_dict(as_dict(spec.get("affinity")).get("nodeAffinity")).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"))
+    for term in as_list(required.get("nodeSelectorTerms")):
+        for expr in as_list(as_dict(term).get("matchExpressions")):
+            expr = as_dict(expr)
+            if as_str(expr.get("operator")) in ("In", "Exists") and expr.get("key"):
+                wanted.setdefault(as_str(expr.get("key")), []).extend(as_str(v) for v in as_list(expr.get("values")))
+    return wanted
+
+
+def _taint_key(reason):
+    taint = as_str(reason.get("taint"))
+    return taint.split(":", 1)[0].split("=", 1)[0].strip()
+
+
+def aims_at_taint(reason, intent):
+    """True when the pod's own node selection points at the nodes carrying this taint.
+
+    The selector is what the user asked for, so the nodes it excludes are excluded on purpose; when the nodes
+    it does select are tainted, the missing toleration is what keeps the pod off them. Evidence of that: the
+    selector and the taint share a key (a dedicated pool labelled and tainted alike), the selector pins one
+    host by name (the chosen host is then the tainted node), or it picks the control-plane role and the taint
+    is the control-plane one or is not named.
+    """
+    if reason.get("kind") != "taints" or not intent:
+        return False
+    key = _taint_key(reason)
+    if key and key in intent:
+        return True
+    if any(k in _HOST_LABEL for k in intent):
+        return True
+    wants_control_plane = any(_ROLE_LABEL.search(k) or any(v.lower() in _ROLE_VALUES for v in values)
+                              for k, values in intent.items())
+    return wants_control_plane and (not key or _CONTROL_PLANE_TAINT.search(as_str(reason.get("taint"))) is not None)
+
+
+def _unnamed_taint(reason):
+    """A taint reason that does not say which taint (pre-1.14 predicate names, 1.14-1.17 and 1.30+ wordings)."""
+    return reason.get("kind") == "taints" and not reason.get("taint")
+
+
+def _pick(reasons, intent=None):
+    """The reason that would have to change, the others become evidence.
+
+    Reasons are read together: a volume blocks every node; the resources that nodes otherwise eligible lack come
+    next; a taint on the very nodes the pod's selector aims at comes before the selector (the selector is the
+    user's choice, see aims_at_taint); control-plane and node-health taints are by design, and a taint the
+    message does not name is, on clusters where other nodes fail for a concrete reason, most often the
+    control-plane's default taint: those rank after every other reason.
+    """
     def key(reason):
         kind = reason["kind"]
         order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
-        # Control-plane taints are intended; rank them after every other reason.
-        if kind == "taints" and _SYSTEM_TAINT.search(reason.get("taint") or reason["text"]):
+        if kind == "taints" and aims_at_taint(reason, intent):
+            order = _KIND_ORDER.index("node_affinity") - 0.5
+        elif kind == "taints" and (_SYSTEM_TAINT.search(reason.get("taint") or reason["text"]) or
+                                   _unnamed_taint(reason)):
             order = len(_KIND_ORDER) + 1
         return (order, -(reason.get("count") or 0))
     return sorted(reasons, key=key)[0] if reasons else None
@@ -222,7 +287,8 @@ def check(ctx):
             break
     if parsed is None:
         return [_unparsed(ctx, messages)]
-    chosen = _pick(parsed["reasons"])
+    intent = node_intent(ctx.spec)
+    chosen = _pick(parsed["reasons"], intent)
     category = KIND_CATEGORY.get(chosen["kind"], "Unschedulable")
     total = parsed["total"]
     others = [r for r in parsed["reasons"] if r is not chosen]
@@ -233,6 +299,10 @@ def check(ctx):
         if message != detail:
             evidence.append(ev(src, message))
     culprit = {"nodes_total": total, "reason": chosen["text"], "nodes_affected": chosen.get("count")}
+    if others:
+        # Every reason of the message, read together: each node failed for one of them (see _pick).
+        culprit["reasons"] = [dict((k, r[k]) for k in ("count", "kind", "text", "taint", "resource") if k in r)
+                              for r in parsed["reasons"]]
     facts = {"reasons": parsed["reasons"], "requests": _requests(ctx)}
     count_txt = ("%s/%s node(s)" % (chosen.get("count"), total) if total is not None else "%s node(s)" % chosen["count"]) \
         if chosen.get("count") is not None else "nodes"
@@ -262,6 +332,18 @@ def check(ctx):
             chosen["text"], "bring the node(s) back (kubelet, network, power) or replace them" if down else
             "free memory/disk/PIDs on them (evictions, image garbage collection) or add nodes")
         summary = "Pending: %s" % ("nodes down" if down else "node pressure (%s)" % chosen["text"])
+    elif chosen["kind"] == "taints" and others and aims_at_taint(chosen, intent):
+        taint = chosen.get("taint")
+        culprit["taint"] = taint
+        # Same shape as the node-affinity culprit (label -> value; alternatives joined by "|").
+        culprit["node_selector"] = dict((key, "|".join(v for v in values if v)) for key, values in intent.items())
+        root = ("The pod's node selection (%s) aims it at the node(s) carrying the taint %s, and the pod does not "
+                "tolerate it (%s: %s): add a toleration for that taint; the nodes outside the selection are "
+                "excluded on purpose" % (
+                    _intent_text(intent), "{%s}" % taint if taint else "(not named in the message)",
+                    count_txt, chosen["text"]))
+        summary = "Pending: selected node(s) carry an untolerated taint %s" % (
+            "{%s}" % taint if taint else chosen["text"])
     elif chosen["kind"] == "taints":
         taint = chosen.get("taint")
         culprit["taint"] = taint
@@ -296,10 +378,16 @@ def check(ctx):
                     culprit=culprit, evidence=evidence, facts=facts)]
 
 
+def _intent_text(intent):
+    return ", ".join("%s=%s" % (key, "|".join(v for v in values if v) or "*") for key, values in sorted(intent.items()))
+
+
 def _other_text(reason):
     text = reason["text"]
     if reason["kind"] == "taints" and _SYSTEM_TAINT.search(reason.get("taint") or text):
         return "%s (control-plane or node-health taint, normally left as is)" % text
+    if _unnamed_taint(reason):
+        return "%s (the taint is not named; usually the control-plane's own taint)" % text
     if reason["kind"] == "node_condition":
         return "%s (node health)" % text
     return text
