@@ -4,7 +4,7 @@ VENV := .venv/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: demo test setup lint sanity unit integration molecule bench docs docs-check build clean
+.PHONY: demo test test-matrix setup lint sanity unit integration molecule bench docs docs-check build clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -16,6 +16,10 @@ demo: setup
 # Everything CI runs (.ci/run calls exactly this).
 test: setup
 	@scripts/test.sh
+
+# Sanity, units and one playbook on every supported ansible-core (slow: not part of `make test`; C=2.16 for one).
+test-matrix: setup
+	scripts/test_matrix.sh $(C)
 
 lint: setup
 	$(VENV)/ansible-lint --profile production

@@ -378,6 +378,8 @@ def _defaults_of(name, sources):
                     depth -= 1
                     if depth == 0:
                         value = " ".join(source[start:index].split())
+                        # default(X, true) only says "blank counts as unset": the default is still X.
+                        value = re.sub(r",\s*(?:boolean\s*=\s*)?(?:true|True)$", "", value)
                         if value not in found:
                             found.append(value)
                         break

@@ -99,16 +99,17 @@ kubeconfig:
   - ~/.kube/staging
 exclude_contexts:
   - kind-*
----
-# prod.aiops_kubeconfig.yml: only production contexts, grouped by region taken from the context name
-plugin: aiops.k8s.kubeconfig
-include_contexts:
-  - prod-*
-keyed_groups:
-  - key: aiops_k8s_context.split('-')[1]
-    prefix: region
-compose:
-  aiops_fleet_label_selectors: "['tier=frontend']"
+
+# A second file, prod.aiops_kubeconfig.yml: only production contexts, grouped by region taken from the context
+# name (one YAML document per example block, so it is shown commented out here):
+# plugin: aiops.k8s.kubeconfig
+# include_contexts:
+#   - prod-*
+# keyed_groups:
+#   - key: aiops_k8s_context.split('-')[1]
+#     prefix: region
+# compose:
+#   aiops_fleet_label_selectors: "['tier=frontend']"
 """
 
 import fnmatch

@@ -76,9 +76,10 @@ attributes:
 requirements:
   - python >= 3.8
 seealso:
-  - name: PHR documentation
-    description: Record schema, index format and sinks.
-    link: https://example.invalid/aiops/k8s/docs/phr.md
+  - module: aiops.k8s.phr_report
+    description: The MTTD, MTTR and approval-SLA report over the same records; it runs this verification first.
+  - module: aiops.k8s.phr_annotate
+    description: Appends lessons learned and follow-ups as a new, chained revision.
 """
 
 EXAMPLES = r"""
