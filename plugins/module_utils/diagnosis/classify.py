@@ -25,6 +25,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import infer_owners, subject, workload_subject
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.calibration import calibrate
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
     PodContext, as_dict, as_list, as_str, ev, failure_start,
 )
@@ -116,7 +117,8 @@ def _build(kind, namespace, name, uid, owner, node, best, secondary, restarts, a
         "node": node,
         "category": category,
         "severity": severity,
-        "confidence": best["confidence"] if best else (0.9 if not secondary else 0.7),
+        # The rule's own confidence, calibrated on the development corpus (diagnosis/calibration.py).
+        "confidence": calibrate(category, best["confidence"] if best else (0.9 if not secondary else 0.7)),
         "summary": best["summary"] if best else healthy_summary,
         "root_cause": root,
         "culprit": best["culprit"] if best else {},
