@@ -116,3 +116,34 @@ def diagnose(gathered, include_healthy=False):
         "source": gathered.source,
         "problems": list(gathered.problems),
     }
+
+
+def attach_dump_usage(gathered, dump_dir):
+    """Usage from the dump's metrics files (docs/metrics.md); no files is one problem note, never a failure."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics, usage
+    reading = metrics.read_dump(dump_dir)
+    gathered.problems.extend(note for note in reading["problems"] if note not in gathered.problems)
+    if reading["source"] is None:
+        gathered.problems.append("no metrics files in %s (metrics/pod-metrics.json, metrics/top-pods.txt, ...): "
+                                 "collect_bundle writes them when metrics-server (role %s) runs; continuing without "
+                                 "usage figures" % (dump_dir, metrics.ROLE))
+        return
+    gathered.usage = usage.LazyUsage(gathered, reading)
+
+
+def attach_history(gathered, params):
+    """Join Prometheus peaks into the usage figures (docs/metrics.md); a refused query is a problem note."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence import prometheus
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.usage import LazyUsage
+    if not isinstance(gathered.usage, LazyUsage) or not gathered.pods:
+        return
+    as_of = gathered.as_of
+    now = as_of.timestamp() if hasattr(as_of, "timestamp") else None
+    if now is None:
+        return
+    history = prometheus.read_history(
+        params["prometheus_url"], now, namespaces=sorted(set(e.namespace for e in gathered.pods)),
+        window=params["prometheus_window"], token=params["prometheus_token"],
+        validate_certs=params["prometheus_validate_certs"], timeout=params["request_timeout"])
+    gathered.problems.extend(note for note in history["problems"] if note not in gathered.problems)
+    gathered.usage = gathered.usage.with_history(history)

@@ -13,6 +13,7 @@ import tarfile
 
 import pytest
 
+from ansible_collections.aiops.k8s.plugins.plugin_utils.markdown import md_inline
 from tests.support import scenarios
 from tests.support.fixtures import ansible_environment
 
@@ -67,7 +68,7 @@ def test_relative_archive_and_report_dir_from_the_users_directory(tmp_path):
     step = manual[0]["manual_steps"][0]
     assert "- " + step in out                                      # console
     markdown = (report / "diagnosis.md").read_text()
-    assert "1. " + step.replace("<", "&lt;") in markdown           # Markdown
+    assert "1. " + md_inline(step) in markdown                     # Markdown, escaped like all cluster text
     # Runbook links are relative to the report and the linked files travel with it.
     for d in data["diagnoses"]:
         assert "](%s)" % d["runbook"] in markdown

@@ -424,6 +424,8 @@ def _api_client_from_kwargs(kwargs, request_timeout):
 def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT, deadline=None):
     """Build a Transport from a module's kubernetes.core connection options (and K8S_AUTH_* env vars).
 
+    ``module``: an AnsibleModule, or its validated params (the pod_diagnose action plugin has no module).
+
     The options go through kubernetes.core's own resolution, so unset options fall back to K8S_AUTH_*
     variables, kubeconfig and in-cluster config exactly as in kubernetes.core; the ApiClient is built
     here without the dynamic client, so nothing is sent before the first (bounded) request.
@@ -432,7 +434,7 @@ def transport_from_module(module, request_timeout=DEFAULT_TIMEOUT, deadline=None
     if not HAS_K8S:
         raise AiopsError("The kubernetes Python library is required: pip install kubernetes")
     _get_api_client, auth_spec = _core_get_api_client()
-    params = getattr(module, "params", None) or {}
+    params = module if isinstance(module, dict) else getattr(module, "params", None) or {}
     kwargs = dict((key, params.get(key)) for key in auth_spec if params.get(key) is not None)
     timeout = params.get("request_timeout") or request_timeout
     try:
