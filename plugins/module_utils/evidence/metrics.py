@@ -11,7 +11,8 @@ is sent after the first refusal.
 
 Offline: ``metrics/pod-metrics.json`` / ``metrics/node-metrics.json`` (the API's list JSON) and
 ``metrics/top-pods.txt`` / ``metrics/top-nodes.txt`` (``kubectl top pod -A --containers`` and
-``kubectl top node`` output), in the dump directory or its ``metrics/`` folder.
+``kubectl top node`` output), in the dump directory or its ``metrics/`` folder; playbooks/collect_bundle.yml
+writes all four, or ``metrics/NOT-COLLECTED.txt`` (read as a problem note) when metrics.k8s.io did not serve.
 
 A reading is a plain dict (see ``empty_reading``); ``usage.py`` joins it with pods and nodes. One
 metrics-server sample is the working set over its last window (~15 s): it cannot show a peak, which
@@ -39,6 +40,7 @@ API = "/apis/metrics.k8s.io/v1beta1"
 SOURCE_LIVE = "metrics-server"
 SOURCE_DUMP = "dump"
 DUMP_FILES = ("pod-metrics.json", "node-metrics.json", "top-pods.txt", "top-nodes.txt")
+NOTE_FILE = "NOT-COLLECTED.txt"  # collect_bundle's note when metrics-server did not serve
 _SKIP = "continuing without usage figures"
 
 
@@ -236,6 +238,15 @@ def read_dump(path):
             if name not in found and os.path.isfile(candidate):
                 found[name] = candidate
     if not found:
+        # collect_bundle leaves this note when metrics.k8s.io was absent, forbidden or not ready.
+        note = os.path.join(path, "metrics", NOTE_FILE)
+        if os.path.isfile(note):
+            try:
+                with open(note, encoding="utf-8") as handle:
+                    first = handle.readline(1024).strip()
+                reading["problems"].append("the bundle has no usage: %s" % (first[:1].lower() + first[1:]))
+            except (OSError, UnicodeDecodeError):
+                pass
         return reading
     reading["source"] = SOURCE_DUMP
     for name in DUMP_FILES:

@@ -125,9 +125,9 @@ def pod_usage(pod, reading, node=None, history=None, node_figures=None, scheduli
     if not containers and node_figures is None and scheduling is None:
         return None
     out = {"namespace": meta.get("namespace") or "", "name": meta.get("name") or "",
-            "source": (reading or {}).get("source"), "timestamp": (sample or {}).get("timestamp"),
-            "window": (sample or {}).get("window"), "history_window": (history or {}).get("window") if peaks else None,
-            "containers": containers, "node": node_figures}
+           "source": (reading or {}).get("source"), "timestamp": (sample or {}).get("timestamp"),
+           "window": (sample or {}).get("window"), "history_window": (history or {}).get("window") if peaks else None,
+           "containers": containers, "node": node_figures}
     if scheduling is not None:
         out["scheduling"] = scheduling
     return out

@@ -124,8 +124,8 @@ def propose_unschedulable(diagnosis, resource, target_for, make):
                                       "previous_requests": {resource: quantity(resource, current)}},
             "Lower %s request of %s from %s to %s (%s; %s%s)" % (
                 resource, ref, human(resource, current), human(resource, new), words, largest_text, suffix),
-            True, "restore the saved %s spec (previous %s request %s)" % (target["kind"], resource,
-                                                                            human(resource, current)), None, basis))
+            True, "restore the saved %s spec (previous %s request %s)" % (
+                target["kind"], resource, human(resource, current)), None, basis))
     if fit is not None and changes:
         return out
     out.append(_capacity(diagnosis, room, resource, lowered, changes, largest_text, source, target_for, make, ns))
