@@ -176,12 +176,12 @@ def _sibling_usage(pod, running, reading, history):
     return out
 
 
-def scheduling(pod, capacity, reading=None, history=None):
-    """The ``usage.scheduling`` dict for one pending pod (see module docstring); None without capacity data."""
-    if not capacity or not needs_capacity(pod):
-        return None
-    family = _family(pod)
-    placed, running, pending = {}, [], 0
+def _index(capacity):
+    """(requests placed per node, {family: running pods and pending count per controller}), built once per
+    capacity read: a scan with many pending pods walks the cluster's pods once, not once per pending pod."""
+    if "_index" in capacity:
+        return capacity["_index"]
+    placed, families = {}, {}
     for other in capacity.get("pods") or []:
         spec, phase = other.get("spec") or {}, (other.get("status") or {}).get("phase")
         node = spec.get("nodeName")
@@ -193,18 +193,38 @@ def scheduling(pod, capacity, reading=None, history=None):
                 slot[resource] = slot.get(resource, 0.0) + wanted[resource]
                 if is_ds:
                     slot["ds_" + resource] = slot.get("ds_" + resource, 0.0) + wanted[resource]
-        if family is not None and _family(other) == family:
-            if phase == "Running":
-                running.append(other)
-            elif needs_capacity(other) and _controller(other) == _controller(pod):
-                pending += 1
+        family = _family(other)
+        if family is None:
+            continue
+        group = families.setdefault(family, {"running": [], "pending": {}})
+        if phase == "Running":
+            group["running"].append(other)
+        elif needs_capacity(other):
+            owner = _controller(other)
+            group["pending"][owner] = group["pending"].get(owner, 0) + 1
+    capacity["_index"] = (placed, families)
+    return capacity["_index"]
+
+
+def scheduling(pod, capacity, reading=None, history=None):
+    """The ``usage.scheduling`` dict for one pending pod (see module docstring); None without capacity data."""
+    if not capacity or not needs_capacity(pod):
+        return None
+    family = _family(pod)
+    placed, families = _index(capacity)
+    group = families.get(family) or {"running": [], "pending": {}}
+    running, pending = group["running"], group["pending"].get(_controller(pod), 0)
     nodes, skipped = [], []
+    rooms = capacity.setdefault("_rooms", {})  # the same for every pending pod of one read
     for node in capacity.get("nodes") or []:
+        name = (node.get("metadata") or {}).get("name")
         reason = excluded(node, pod)
         if reason:
-            skipped.append({"name": (node.get("metadata") or {}).get("name"), "reason": reason})
+            skipped.append({"name": name, "reason": reason})
         else:
-            nodes.append(_node_room(node, placed, reading))
+            if name not in rooms:
+                rooms[name] = _node_room(node, placed, reading)
+            nodes.append(rooms[name])
     nodes.sort(key=lambda n: (-n["memory"]["free"], -n["cpu"]["free"], n["name"]))
     requests = pod_requests(pod)
     return {"requests": dict((r, _figures(r, requests[r])) for r in RESOURCES),
