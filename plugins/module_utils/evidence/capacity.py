@@ -68,13 +68,16 @@ def read_live(transport, pods, nodes=None, page_size=500, cluster_pods=None):
 def pod_requests(pod):
     """{"cpu", "memory"} the scheduler counts for a pod: max(sum of app containers, largest init container)."""
     spec = (pod or {}).get("spec") or {}
+    app = [container_resources(c) for c in spec.get("containers") or () if isinstance(c, dict)]
+    init = [container_resources(c) for c in spec.get("initContainers") or () if isinstance(c, dict)]
     out = {}
     for resource in RESOURCES:
-        app = sum((container_resources(c)[resource][0] or 0.0) for c in spec.get("containers") or []
-                  if isinstance(c, dict))
-        init = [container_resources(c)[resource][0] or 0.0 for c in spec.get("initContainers") or []
-                if isinstance(c, dict)]
-        out[resource] = max([app] + init)
+        total = 0.0
+        for figures in app:
+            total += figures[resource][0] or 0.0
+        for figures in init:
+            total = max(total, figures[resource][0] or 0.0)
+        out[resource] = total
     return out
 
 
@@ -188,7 +191,8 @@ def _index(capacity):
         if node and phase not in FINISHED:
             slot = placed.setdefault(node, {})
             wanted = pod_requests(other)
-            is_ds = (_controller(other) or (None, None))[1] == "DaemonSet"
+            is_ds = any(isinstance(r, dict) and r.get("kind") == "DaemonSet" and r.get("controller")
+                        for r in (other.get("metadata") or {}).get("ownerReferences") or ())
             for resource in RESOURCES:
                 slot[resource] = slot.get(resource, 0.0) + wanted[resource]
                 if is_ds:
