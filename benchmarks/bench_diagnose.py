@@ -2,26 +2,29 @@
 classification of a large dump. Prints Markdown tables (docs/benchmarks.md keeps the measured ones).
 
     .venv/bin/python benchmarks/bench_diagnose.py                        # 5,000 pods / 20 namespaces
+    .venv/bin/python benchmarks/bench_diagnose.py --dump-pods 0 --scenarios latency --repeat 7
     .venv/bin/python benchmarks/bench_diagnose.py --pods 500 --dump-pods 2000 --baseline-sample 10
 
-What is measured:
-- pod_diagnose all_namespaces through `ansible-playbook` (Ansible start-up included): wall time, API
-  requests the emulator served, peak RSS of the largest process (controller or module);
-- the same gather + classify in-process, without Ansible, to show where the time goes;
-- a kubectl baseline doing what a shell script does: `kubectl get pods -A -o json` once, then for each
-  failing pod `kubectl get pod -o json`, `kubectl get events --field-selector involvedObject.name=...`
-  and `kubectl logs --previous`. With --baseline-sample N only N failing pods are run and the total is
-  extrapolated linearly (the table says so);
-- offline: a dump of --dump-pods pods written in the kubectl cluster-info dump layout, read with the
-  dump source and classified; pods/second for classification alone and for read + classify.
-- with --latency MS [--log-latency MS]: the emulator adds that much to every API request (and more to each
-  pod log read, the kubelet hop), like a remote API server; the scan and the kubectl baseline both pay it.
-  --throttle N answers the first N API requests with 429 + Retry-After. Request counts are printed.
+Scenarios (--scenarios, default both): ``quiet`` (no injected latency) and ``latency`` (the emulator adds
+--latency ms, default 10, to every API request and --log-latency ms more, default 40, to each pod log read:
+the kubelet hop of a remote cluster). For each, one table row:
+- wall time of pod_diagnose all_namespaces through `ansible-playbook` (Ansible start-up included; a one-task
+  playbook, median of --repeat runs) and of the shipped playbooks/diagnose_pod.yml writing its JSON + Markdown
+  report (median of --playbook-repeat); API requests and log reads the emulator served;
+- a kubectl baseline under the same latency, doing what a shell script does: `kubectl get pods -A -o json`
+  once, then for each failing pod `kubectl get pod -o json`, `kubectl get events --field-selector
+  involvedObject.name=...` and `kubectl logs --previous`. With --baseline-sample N only N failing pods are run
+  and the total is extrapolated linearly (the table says so); the speed-up is that total over the task's wall;
+- details: the same gather + classify in-process without Ansible, peak RSS, and with --throttle N the 429
+  answers (the first N API requests of each run get 429 + Retry-After).
+The load average at the start is printed with the table: on a shared machine the figures are not comparable.
 
-    .venv/bin/python benchmarks/bench_diagnose.py --latency 10 --log-latency 40 --dump-pods 0
-- with --metrics (only this mode runs): the in-process cluster-wide gather with and without usage from
-  metrics.k8s.io (LiveSource(metrics=True)), alternating runs, median of --repeat each: extra API requests
-  (per namespace) and the time difference.
+Offline (--dump-pods N, 0 to skip): a dump of N pods written in the kubectl cluster-info dump layout, read with
+the dump source and classified; pods/second for classification alone and for read + classify.
+
+With --metrics (only this mode runs): the in-process cluster-wide gather with and without usage from
+metrics.k8s.io (LiveSource(metrics=True)), alternating runs, median of --repeat each: extra API requests
+(per namespace) and the time difference.
 
     .venv/bin/python benchmarks/bench_diagnose.py --metrics --repeat 5
 """
@@ -34,6 +37,7 @@ import json
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,11 +91,51 @@ def failing_pods(objects):
             and (o["metadata"].get("labels") or {}).get(scenarios.EXPECT_LABEL, "Healthy") != "Healthy"]
 
 
+def kubectl_loop(kubeconfig, failing, sample_size):
+    """What a per-pod shell script does: one `get pods -A`, then get pod / get events / logs per failing pod."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        return None
+    sample = failing if not sample_size else failing[:sample_size]
+    base = [kubectl, "--kubeconfig", kubeconfig]
+    start = time.perf_counter()
+    subprocess.run(base + ["get", "pods", "-A", "-o", "json"], stdout=subprocess.DEVNULL, check=True)
+    list_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for pod in sample:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        subprocess.run(base + ["get", "pod", name, "-n", ns, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(base + ["get", "events", "-n", ns, "--field-selector",
+                               "involvedObject.name=" + name, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(base + ["logs", name, "-n", ns, "--previous", "--tail", "50"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    per_pod = (time.perf_counter() - start) / max(1, len(sample))
+    return dict(list=list_s, per_pod=per_pod, sampled=len(sample), failing=len(failing),
+                total=list_s + per_pod * len(failing))
+
+
+def timed_runs(api, argv, env, repeat, args):
+    """``repeat`` ansible-playbook runs; (walls, requests served by the last run, rss of the last run)."""
+    walls, rss = [], 0.0
+    for _run in range(repeat):
+        api.clear_requests()
+        if args.throttle:
+            api.set_options(throttle=args.throttle, retry_after=args.retry_after)
+        rc, wall, rss = run_measured(argv, env=env)
+        if rc != 0:
+            raise SystemExit("%s failed (rc=%d)" % (" ".join(argv), rc))
+        walls.append(wall)
+    return walls, list(api.requests), rss
+
+
 def bench_live(args, workdir):
+    """Each scenario (no latency / injected latency) on one emulator: the scan through ansible-playbook
+    (one pod_diagnose task, and the shipped diagnose_pod.yml writing its report), in-process, and kubectl."""
     objects, logs = scenarios.make_fleet(namespaces=args.namespaces, pods=args.pods,
                                          failing_ratio=args.failing, now=NOW)
-    rows = {}
-    with KubeEmulator(latency=args.latency / 1000.0, log_latency=args.log_latency / 1000.0) as api:
+    failing = failing_pods(objects)
+    rows = {"scenarios": []}
+    with KubeEmulator() as api:
         api.load(objects, scenarios.logs_as_list(logs))
         api.settle()  # pre-serialised before the measured LISTs
         kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
@@ -103,55 +147,61 @@ def bench_live(args, workdir):
             handle.write(PLAYBOOK % kubeconfig)
         with open(empty, "w") as handle:
             handle.write(EMPTY_PLAYBOOK)
-        startup = min(run_measured([str(ROOT / ".venv/bin/ansible-playbook"), empty], env=env)[1] for _run in range(3))
-        walls = []
-        for _run in range(args.repeat):
+        ansible_playbook = str(ROOT / ".venv/bin/ansible-playbook")
+        rows["startup"] = min(run_measured([ansible_playbook, empty], env=env)[1] for _run in range(3))
+        shipped = [ansible_playbook, str(ROOT / "playbooks" / "diagnose_pod.yml"), "-e", "kubeconfig=" + kubeconfig,
+                   "-e", "report_dir=" + os.path.join(workdir, "report")]
+        for name, latency, log_latency in args.scenario_list:
+            api.set_options(latency=latency / 1000.0, log_latency=log_latency / 1000.0)
+            row = dict(name=name, latency=latency, log_latency=log_latency)
+            walls, served, row["rss"] = timed_runs(api, [ansible_playbook, playbook], env, args.repeat, args)
+            requests = [r for r in served if r["method"] == "GET"]
+            row.update(wall=statistics.median(walls), wall_min=min(walls), wall_max=max(walls), runs=len(walls),
+                       requests=len(requests), log_reads=sum(1 for r in requests if r["path"].endswith("/log")),
+                       throttled=sum(1 for r in served if r.get("status") == 429))
+            if args.playbook_repeat:
+                walls = timed_runs(api, shipped, env, args.playbook_repeat, args)[0]
+                row.update(playbook_wall=statistics.median(walls), playbook_runs=len(walls))
             api.clear_requests()
-            if args.throttle:
-                api.set_options(throttle=args.throttle, retry_after=args.retry_after)
-            rc, wall, rss = run_measured([str(ROOT / ".venv/bin/ansible-playbook"), playbook], env=env)
-            if rc != 0:
-                raise SystemExit("ansible-playbook failed (rc=%d)" % rc)
-            walls.append(wall)
-        served = list(api.requests)
-        requests = [r for r in served if r["method"] == "GET"]
-        log_reads = sum(1 for r in requests if r["path"].endswith("/log"))
-        throttled = sum(1 for r in served if r.get("status") == 429)
-
-        api.clear_requests()
-        start = time.perf_counter()
-        transport = transport_from_kubeconfig(kubeconfig)
-        gathered = LiveSource(transport).gather(Target(all_namespaces=True))
-        gather_s = time.perf_counter() - start
-        start = time.perf_counter()
-        result = diagnose(gathered)
-        rows["inprocess"] = dict(gather=gather_s, classify=time.perf_counter() - start,
-                                 requests=len(api.requests))
-        rows["ansible"] = dict(wall=sorted(walls)[len(walls) // 2], wall_min=min(walls), wall_max=max(walls),
-                               runs=len(walls), startup=startup, requests=len(requests), log_reads=log_reads,
-                               throttled=throttled,
-                               rss=rss, diagnosed=len(result["diagnoses"]), scanned=result["scanned"])
-
-        failing = failing_pods(objects)
-        sample = failing if not args.baseline_sample else failing[:args.baseline_sample]
-        kubectl = shutil.which("kubectl")
-        if kubectl:
-            base = [kubectl, "--kubeconfig", kubeconfig]
             start = time.perf_counter()
-            subprocess.run(base + ["get", "pods", "-A", "-o", "json"], stdout=subprocess.DEVNULL, check=True)
-            list_s = time.perf_counter() - start
+            transport = transport_from_kubeconfig(kubeconfig)
+            gathered = LiveSource(transport).gather(Target(all_namespaces=True))
+            row["gather"] = time.perf_counter() - start
             start = time.perf_counter()
-            for pod in sample:
-                ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-                subprocess.run(base + ["get", "pod", name, "-n", ns, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
-                subprocess.run(base + ["get", "events", "-n", ns, "--field-selector",
-                                       "involvedObject.name=" + name, "-o", "json"], stdout=subprocess.DEVNULL, check=False)
-                subprocess.run(base + ["logs", name, "-n", ns, "--previous", "--tail", "50"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            per_pod = (time.perf_counter() - start) / max(1, len(sample))
-            rows["kubectl"] = dict(list=list_s, per_pod=per_pod, sampled=len(sample), failing=len(failing),
-                                   total=list_s + per_pod * len(failing))
+            result = diagnose(gathered)
+            row.update(classify=time.perf_counter() - start, diagnosed=len(result["diagnoses"]),
+                       scanned=result["scanned"])
+            row["kubectl"] = kubectl_loop(kubeconfig, failing, args.baseline_sample) if args.baseline_sample >= 0 \
+                else None
+            rows["scenarios"].append(row)
     return rows
+
+
+def print_live(args, live):
+    """The scenario table (issue 15 targets), then details per scenario."""
+    print("\n## Cluster-wide scan: %d pods in %d namespaces, %.0f%% failing (emulator over HTTP; load average "
+          "%s at the start)\n" % (args.pods, args.namespaces, args.failing * 100, args.load))
+    print("| Scenario | Wall s, pod_diagnose task (median of %d; min-max) | Wall s, diagnose_pod.yml + report "
+          "| Requests | Log reads | kubectl loop s | Speed-up | Target |" % args.repeat)
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for row in live["scenarios"]:
+        k = row["kubectl"]
+        loop = ("%.1f%s" % (k["total"], " (extrapolated from %d pods)" % k["sampled"] if k["sampled"] < k["failing"]
+                            else "")) if k else "n/a"
+        target = "<= 6 s, >= 25x" if row["latency"] or row["log_latency"] else "<= 4 s"
+        print("| %s | %.2f (%.2f-%.2f) | %s | %d | %d | %s | %s | %s |" % (
+            row["name"], row["wall"], row["wall_min"], row["wall_max"],
+            "%.2f (median of %d)" % (row["playbook_wall"], row["playbook_runs"]) if "playbook_wall" in row else "n/a",
+            row["requests"], row["log_reads"], loop, "%.1fx" % (k["total"] / row["wall"]) if k else "n/a", target))
+    print("\nAnsible start-up alone (one-task playbook, best of 3): %.2f s." % live["startup"])
+    for row in live["scenarios"]:
+        print("%s: in-process gather %.2f s, classify %.3f s; %d / %d pods scanned / diagnosed; peak RSS %.0f MiB%s."
+              % (row["name"], row["gather"], row["classify"], row["scanned"], row["diagnosed"], row["rss"],
+                 "; %d answers throttled with 429 (all retried)" % row["throttled"] if args.throttle else ""))
+        k = row["kubectl"]
+        if k:
+            print("  kubectl: `get pods -A -o json` %.2f s, then %.3f s per failing pod (mean of %d)."
+                  % (k["list"], k["per_pod"], k["sampled"]))
 
 
 def bench_offline(args, workdir):
@@ -216,16 +266,29 @@ def main():
     parser.add_argument("--namespaces", type=int, default=20)
     parser.add_argument("--failing", type=float, default=0.1)
     parser.add_argument("--baseline-sample", type=int, default=100,
-                        help="failing pods the kubectl baseline runs (0 = all); the rest is extrapolated")
+                        help="failing pods the kubectl baseline runs (0 = all, -1 = no baseline); the rest is "
+                             "extrapolated")
     parser.add_argument("--dump-pods", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=3, help="ansible-playbook runs; the median is reported")
+    parser.add_argument("--repeat", type=int, default=5, help="ansible-playbook runs; the median is reported")
+    parser.add_argument("--playbook-repeat", type=int, default=3,
+                        help="runs of the shipped diagnose_pod.yml (with report_dir) per scenario; 0 = skip")
+    parser.add_argument("--scenarios", default="quiet,latency",
+                        help="comma list: quiet (no injected latency), latency (--latency/--log-latency)")
     parser.add_argument("--json", help="also write the raw numbers here")
-    parser.add_argument("--latency", type=float, default=0.0, help="ms the emulator adds to every API request")
-    parser.add_argument("--log-latency", type=float, default=0.0, help="ms more for each pod log read")
+    parser.add_argument("--latency", type=float, default=10.0, help="ms the latency scenario adds to every request")
+    parser.add_argument("--log-latency", type=float, default=40.0, help="ms more for each pod log read")
     parser.add_argument("--throttle", type=int, default=0, help="answer the first N requests of each run with 429")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with the 429s")
     parser.add_argument("--metrics", action="store_true", help="only compare the scan with and without usage")
     args = parser.parse_args()
+    args.load = "%.2f" % os.getloadavg()[0]
+    known = {"quiet": ("no injected latency", 0.0, 0.0),
+             "latency": ("%g ms per request + %g ms per log read" % (args.latency, args.log_latency), args.latency,
+                         args.log_latency)}
+    try:
+        args.scenario_list = [known[name.strip()] for name in args.scenarios.split(",") if name.strip()]
+    except KeyError as exc:
+        parser.error("unknown scenario %s: use quiet and/or latency" % exc)
     if args.metrics:
         numbers = bench_metrics(args)
         if args.json:
@@ -239,36 +302,7 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    a, p = live["ansible"], live["inprocess"]
-    requests_per_ns = (a["requests"] - a["log_reads"]) / float(args.namespaces)
-    latency = (", %g ms per request + %g ms per log read" % (args.latency, args.log_latency)
-               if args.latency or args.log_latency else "")
-    print("\n## Cluster-wide scan: %d pods in %d namespaces, %.0f%% failing (emulator over HTTP%s)\n"
-          % (args.pods, args.namespaces, args.failing * 100, latency))
-    print("| Measure | pod_diagnose via ansible-playbook | target |")
-    print("| --- | --- | --- |")
-    print("| Wall time incl. Ansible start-up (median of %d; min-max) | %.2f s (%.2f-%.2f) | <= 5 s |"
-          % (a["runs"], a["wall"], a["wall_min"], a["wall_max"]))
-    print("| Ansible start-up alone (one-task playbook, best of 3) | %.2f s | |" % a["startup"])
-    print("| API requests (log reads) | %d (%d) | |" % (a["requests"], a["log_reads"]))
-    if args.throttle:
-        print("| Answers throttled with 429 (all retried) | %d | |" % a["throttled"])
-    print("| Requests per namespace, logs excluded | %.2f | <= 3 |" % requests_per_ns)
-    print("| Peak RSS (largest process) | %.0f MiB | |" % a["rss"])
-    print("| Pods scanned / diagnosed | %d / %d | |" % (a["scanned"], a["diagnosed"]))
-    print("| In-process gather / classify (no Ansible) | %.2f s / %.3f s | |" % (p["gather"], p["classify"]))
-    if "kubectl" in live:
-        k = live["kubectl"]
-        print("\n## kubectl baseline (what a per-pod shell script does)\n")
-        print("| Measure | value |")
-        print("| --- | --- |")
-        print("| `kubectl get pods -A -o json` | %.2f s |" % k["list"])
-        print("| Per failing pod (get pod, get events, logs --previous), mean of %d | %.3f s |"
-              % (k["sampled"], k["per_pod"]))
-        print("| Total for %d failing pods%s | %.1f s |" % (
-            k["failing"], " (extrapolated from %d)" % k["sampled"] if k["sampled"] < k["failing"] else "",
-            k["total"]))
-        print("| Speed-up of pod_diagnose | %.1fx |" % (k["total"] / a["wall"]))
+    print_live(args, live)
     o = offline
     if o is None:  # --dump-pods 0: live scan only
         if args.json:
