@@ -92,8 +92,8 @@ def shape(argv):
     """Verb, sub-verb/resource type and flag names, names abstracted: commands of one shape parse alike."""
     words = [a for a in argv[1:] if not a.startswith("-")]
     flags = tuple(sorted(a.split("=", 1)[0] for a in argv[1:] if a.startswith("-")))
-    keep = 3 if words[:2] == ["create", "secret"] else 2 if words[0] in ("create", "set", "rollout", "get",
-                                                                           "describe", "top", "taint") else 1
+    two_words = ("create", "set", "rollout", "get", "describe", "top", "taint")
+    keep = 3 if words[:2] == ["create", "secret"] else 2 if words[0] in two_words else 1
     head = tuple(w.split("/", 1)[0] + "/N" if "/" in w else w for w in words[:keep])
     return head, flags, len(words)
 

@@ -263,8 +263,8 @@ def schedule_title(category, culprit, facts, tref):
         claims = culprit.get("claims") or []
         reason = str(culprit.get("reason") or "")
         if "not found" in reason:
-            return "Create the missing PersistentVolumeClaim (%s) or fix the claimName in %s" % (_quote(reason, 80),
-                                                                                               tref)
+            return "Create the missing PersistentVolumeClaim (%s) or fix the claimName in %s" % (
+                _quote(reason, 80), tref)
         if "node affinity" in reason:
             return "Run %s in the zone of its volume, or move the volume: volume node affinity conflict%s" % (
                 tref, also)
@@ -291,8 +291,8 @@ def volume_title(culprit, facts):
             volume, held, "; Multi-Attach for %dm, force-detach comes after 6m" % (seconds // 60)
             if isinstance(seconds, (int, float)) else "")
     if cause == "missing_object" and culprit.get("name"):
-        return "Create %s %s (volume %s), or fix the volume's source" % (culprit.get("kind") or "the object",
-                                                                       culprit["name"], volume)
+        return "Create %s %s (volume %s), or fix the volume's source" % (
+            culprit.get("kind") or "the object", culprit["name"], volume)
     return "Fix the volume %s" % volume
 
 

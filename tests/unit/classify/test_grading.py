@@ -109,8 +109,8 @@ def render(rows):
         lines.append("  %-36s %6d %4d/%-3d %7d/%-3d" % (category, count, named, knowable, boiler, count))
     for row in rows:
         if row["knowable"] and not row["culprit_ok"]:
-            lines.append("  culprit missed  %s: wants %s; root cause: %s" % (row["id"], row["culprit"],
-                                                                          row["root_cause"][:160]))
+            lines.append("  culprit missed  %s: wants %s; root cause: %s" % (
+                row["id"], row["culprit"], row["root_cause"][:160]))
     for row in rows:
         if row["boilerplate"]:
             lines.append("  boilerplate     %s: %s" % (row["id"], row["headline"] or "(no proposal)"))
