@@ -404,6 +404,9 @@ def _claim_states(ctx, claims):
             sc = as_str(as_dict(obj.get("spec")).get("storageClassName"))
             parts.append('PVC "%s" is %s%s' % (claim, phase or "in unknown phase",
                                                " (storageClass %s)" % sc if sc else ""))
+        else:
+            # Named by the pod spec, its object not read: still the claim to look at.
+            parts.append('PVC "%s" (its state was not captured)' % claim)
     return "; " + "; ".join(parts) if parts else ""
 
 
