@@ -1,0 +1,66 @@
+"""Proposal headlines say the change taken from the evidence (remediation/steps.py), and fall back honestly."""
+
+from __future__ import annotations
+
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import steps
+
+
+def test_probe_failure_reads_only_the_failing_probe():
+    result = {"evidence": [{"detail": "Readiness probe failed: HTTP probe failed with statuscode: 500"},
+                           {"detail": "Container web failed liveness probe, will be restarted"}],
+              "root_cause": "Container web is restarted by its liveness probe"}
+    # The readiness probe's 500 says nothing about why liveness failed.
+    assert steps.probe_failure(result, "liveness") is None
+    assert steps.probe_failure(result, "readiness") == ("status", "500")
+    timeout = {"evidence": [{"detail": 'Liveness probe failed: Get "https://10.0.0.1:8443/healthz": context '
+                                       'deadline exceeded'}]}
+    assert steps.probe_failure(timeout, "liveness") == ("timeout", None)
+    title = steps.probe_title("liveness", "web", "/healthz:8443", ("timeout", None), "deployment/web")
+    assert title.startswith("Raise the liveness probe timeoutSeconds of container web in deployment/web")
+    assert steps.probe_title("liveness", "web", "", None, "pod/p") == \
+        "Fix the liveness probe of container web or the endpoint it checks"
+
+
+def test_crash_title_from_log_line_exit_code_and_command():
+    result = {"facts": {"exit_code": 1, "signature": "error_line"}, "culprit": {"container": "db"},
+              "evidence": [{"source": "log db (previous)", "detail": "initdb: error: directory is not empty"}]}
+    assert steps.crash_title("CrashLoopBackOff", result, "db", "StatefulSet pg") == \
+        'Hand container db\'s failure to the owner of StatefulSet pg: "initdb: error: directory is not empty" (exit 1)'
+    exit0 = {"facts": {"exit_code": 0}, "culprit": {}, "evidence": []}
+    assert steps.crash_title("CrashLoopBackOff", exit0, "worker", None).startswith("Run container worker as a Job")
+    missing = {"facts": {"command": "npm"}, "culprit": {}, "evidence": []}
+    assert steps.crash_title("RunContainerError", missing, "app", None) == \
+        "Fix the command of container app: npm does not exist in the image"
+    unknown = {"facts": {"exit_code": 1}, "culprit": {}, "evidence": []}
+    assert steps.crash_title("CrashLoopBackOff", unknown, "?", None) == "Fix what makes the container fail"
+
+
+def test_eviction_deadline_and_volume_titles():
+    assert steps.evicted_title({"resource": "memory", "container": "egg", "usage": "5053216Ki", "request": "0"}) == \
+        "Give container egg a memory request of at least its use (4.8Gi used, request 0)"
+    assert steps.evicted_title({"resource": "ephemeral-storage", "limit": "5Mi", "scope": "pod_limit"}).startswith(
+        "Raise the pod's total ephemeral-storage limit (5Mi)")
+    assert steps.deadline_title({"active_deadline_seconds": 600}, {}, "job/nightly") == \
+        "Raise activeDeadlineSeconds of job/nightly above 600s (the work ran past it), or make the work finish sooner"
+    title = steps.volume_title({"volume": "pvc-1", "cause": "multi_attach", "used_by": "db-0"},
+                               {"multi_attach_seconds": 200.0})
+    assert title == "Release volume pvc-1 from pod db-0 (ReadWriteOnce); Multi-Attach for 3m, force-detach comes after 6m"
+
+
+def test_scheduling_titles_read_the_scheduler_reason():
+    condition = {"taint": "node.kubernetes.io/unreachable:", "node_condition": True}
+    assert "not one to tolerate" in steps.schedule_title("UnschedulableTaints", condition, {}, "pod/p")
+    user_taint = {"taint": "dedicated: gpu"}
+    assert steps.schedule_title("UnschedulableTaints", user_taint, {}, "deployment/web") == \
+        "Add a toleration for taint dedicated: gpu to deployment/web, or remove the taint from the nodes"
+    assert steps.schedule_title("UnschedulableNodeAffinity", {"node_selector": {"disktype": "ssd"}}, {},
+                                "pod/p") == "Label a node disktype=ssd or change the nodeSelector of pod/p"
+    old_predicate = {"reason": "PodFitsHostPorts"}
+    assert steps.schedule_title("Unschedulable", old_predicate, {}, "pod/p").startswith("Drop or change the hostPort")
+
+
+def test_pull_secret_of_a_bare_pod_goes_to_its_service_account():
+    pod = steps.image_steps("unauthorized", "acme.io/app:1", "app", "pod/p", "shop", {})
+    assert pod[1].startswith("kubectl patch serviceaccount default -n shop")
+    deployment = steps.image_steps("unauthorized", "acme.io/app:1", "app", "deployment/web", "shop", {})
+    assert deployment[1].startswith("kubectl patch deployment/web -n shop -p '{\"spec\":{\"template\"")
