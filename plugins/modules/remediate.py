@@ -18,6 +18,9 @@ description:
   - Executes exactly one plan made by M(aiops.k8s.remediation_plan), and only when O(approval) is a valid approval
     of that plan's id by a named approver with a justification, given and used before the plan expires, once.
     Trivial-tier plans need no approval. Anything else is refused before any write reaches the cluster.
+  - The plan must carry a valid MAC under the plan key (E(AIOPS_K8S_PLAN_KEY), the file named by
+    E(AIOPS_K8S_PLAN_KEY_FILE), else the per-user C(~/.config/aiops-k8s/plan.key) made on first use); the
+    operation record is saved with one too. Plan and execute jobs on different hosts or containers need a shared key.
   - The plan is untrusted input. The tier and SLA are derived again from the target as read live, the code floors
     and the site policy named by E(AIOPS_K8S_POLICY_FILE); the plan's risk_tier, expires_at and sla_seconds are
     ignored. Target names are validated; unknown params keys are refused.
@@ -46,6 +49,9 @@ options:
       - "The mode must prove the approver: interactive records the OS account running the module; signed is verified
         with C(ssh-keygen -Y verify) against E(AIOPS_K8S_ALLOWED_SIGNERS); awx is read from the controller API
         (E(CONTROLLER_HOST), E(CONTROLLER_OAUTH_TOKEN), E(JOB_ID)). An approval is used once."
+      - "An unsigned pre_approved approval proves nothing about who approved, so it is accepted only up to the low
+        tier unless the site policy (E(AIOPS_K8S_POLICY_FILE)) sets C(unsigned_max_tier) higher; extra vars can
+        only lower it. Medium and critical plans need a signed, awx or interactive approval."
       - A conditional approval with C(params_override) approves the re-bound plan, whose id it must name.
     type: dict
   state_dir:
@@ -257,7 +263,8 @@ def main():
         module.fail_json(msg="validation_window must be >= 0 and poll_interval > 0", changed=False, aiops=marker)
     try:
         policy = safety.merge(safety.load_site_policy())
-        key = integrity.load_key()
+        state_dir = opstore.state_dir(params["state_dir"])
+        key = integrity.load_key(state_dir=state_dir)
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
     account = os_account()
@@ -268,7 +275,7 @@ def main():
         "awx_verifier": awx.verifier_from_environment(),
         "requester": account,
         "os_user": account,
-        "state_dir": opstore.state_dir(params["state_dir"]),
+        "state_dir": state_dir,
         "check_mode": module.check_mode,
         "validation_window": params["validation_window"],
         "poll_interval": params["poll_interval"],

@@ -23,7 +23,7 @@ description:
   - The plan id is 26 characters (about 128 bits) derived from the plan's content, so it is the same when planning
     again against an unchanged target and different as soon as the target, the action or the params differ. An
     approval names this id, which binds it to exactly this change.
-  - Read-only. Never changes anything.
+  - Read-only on the cluster. Never changes anything there (locally it makes the per-user plan key on first use).
 options:
   diagnosis:
     description:
@@ -178,7 +178,12 @@ plan:
       returned: when the diagnosis carries usage
       type: dict
     mac:
-      description: HMAC-SHA256 of the plan under the site key (E(AIOPS_K8S_PLAN_KEY)); only when a key is configured.
+      description:
+        - HMAC-SHA256 of the plan under the plan key, always present; M(aiops.k8s.remediate) refuses a plan without a
+          valid one.
+        - The key is E(AIOPS_K8S_PLAN_KEY), else the file named by E(AIOPS_K8S_PLAN_KEY_FILE), else the per-user
+          C($XDG_CONFIG_HOME/aiops-k8s/plan.key) (C(~/.config/aiops-k8s/plan.key)), made 0600 from random bytes on
+          first use. Plan and execute jobs on different hosts or containers need a shared key.
       type: str
 conditional_plan:
   description: The plan with O(params_override) applied and its own id; only when O(params_override) is set.

@@ -20,8 +20,10 @@ description:
     live spec equals the saved one.
   - A bare pod deleted by C(delete_pod) is re-created from its saved manifest; a pod deleted from a controller is
     replaced by the controller and is not restored.
-  - Refuses a record whose saved object no longer matches its digest, or (when E(AIOPS_K8S_PLAN_KEY) is set) whose
-    MAC does not verify, or whose plan targets another object.
+  - Refuses a record whose saved object no longer matches its digest, whose MAC does not verify under the plan key
+    (E(AIOPS_K8S_PLAN_KEY), the file named by E(AIOPS_K8S_PLAN_KEY_FILE), else the per-user
+    C(~/.config/aiops-k8s/plan.key) that M(aiops.k8s.remediate) used), or whose plan targets another object. A
+    hand-written record, or one written before records carried a MAC, is refused.
   - A rollback is a change like any other. Within the SLA of the original operation's tier its approval stands for
     the rollback; after that O(approval) must approve plan_id = the operation id, authenticated like any approval of
     M(aiops.k8s.remediate), and is used once. The object is never restored over a change made after the apply.
@@ -125,7 +127,7 @@ def main():
     marker = {"kind": "rollback", "version": 1}
     directory = opstore.state_dir(module.params["state_dir"])
     try:
-        key = integrity.load_key()
+        key = integrity.load_key(state_dir=directory)
         record = opstore.load(directory, op_id, key)
         policy = safety.merge(safety.load_site_policy())
         options = {"policy": policy, "state_dir": directory, "check_mode": module.check_mode,

@@ -21,6 +21,7 @@ import yaml
 from tests.integration.test_phr_e2e import SCHEMA, entries
 from tests.support import scenario_metrics
 from tests.support.fixtures import ansible_environment
+from tests.support.site_policy import lab_site_policy
 from tests.support.oom_chain import oom_deployment_chain
 
 pytestmark = pytest.mark.integration
@@ -118,8 +119,8 @@ def test_oom_usage_in_diagnosis_proposal_and_phr_before_and_after(kube_api, tmp_
                                                       "validation_window": 2, "poll_interval": 0.5},
          "register": "remediation"},
     ]
-    env = {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr", "AIOPS_K8S_PHR_DIR": str(records),
-           "AIOPS_K8S_STATE_DIR": str(tmp_path / "operations")}
+    env = dict(lab_site_policy(tmp_path), ANSIBLE_CALLBACKS_ENABLED="aiops.k8s.phr", AIOPS_K8S_PHR_DIR=str(records),
+               AIOPS_K8S_STATE_DIR=str(tmp_path / "operations"))
     with Rollout(kube_api):
         proc = run_play(kube_api, tmp_path, tasks, env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.support.fixtures import ansible_environment
+from tests.support.site_policy import lab_site_policy
 from tests.support.oom_chain import oom_deployment_chain
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,7 @@ def run(api, tmp_path, tasks, records, extra=None):
     env = ansible_environment(api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
                                                "AIOPS_K8S_PHR_DIR": str(records),
                                                "AIOPS_K8S_STATE_DIR": str(tmp_path / "operations")})
+    env.update(lab_site_policy(tmp_path))       # unsigned pre-approvals of any tier (tests/support/site_policy.py)
     env.update(extra or {})
     return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                            playbook(tmp_path, tasks)], cwd=REPO, env=env, capture_output=True, text=True,
@@ -133,8 +135,8 @@ def play(kube_api, tmp_path, name, extra, records):
 
     vars_file = tmp_path / ("vars-%s.json" % name)
     vars_file.write_text(json.dumps(extra))
-    env = ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
-                                                    "AIOPS_K8S_PHR_DIR": str(records)})
+    env = ansible_environment(kube_api.kubeconfig, dict(lab_site_policy(tmp_path), **{
+        "ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr", "AIOPS_K8S_PHR_DIR": str(records)}))
     return subprocess.run([PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file], cwd=REPO,
                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
 
@@ -270,9 +272,9 @@ def test_killed_remediation_leaves_a_record_phr_verify_reports(kube_api, tmp_pat
     """Killed during the validation wait, right after the PATCH: the write-ahead record stays behind."""
     seed(kube_api)
     records, ops = tmp_path / "phr", tmp_path / "operations"
-    env = ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
-                                                    "AIOPS_K8S_PHR_DIR": str(records),
-                                                    "AIOPS_K8S_STATE_DIR": str(ops)})
+    env = ansible_environment(kube_api.kubeconfig, dict(lab_site_policy(tmp_path), **{
+        "ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr", "AIOPS_K8S_PHR_DIR": str(records),
+        "AIOPS_K8S_STATE_DIR": str(ops)}))
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                              playbook(tmp_path, _remediation_tasks(60))], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

@@ -25,6 +25,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute impo
 )
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import transport_from_kubeconfig
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy import merge
 
 pytestmark = pytest.mark.integration
 
@@ -164,10 +165,15 @@ def approval_for(plan, **over):
     return approval
 
 
+# The trusted site policy of a lab that accepts unsigned pre-approvals of every tier (the code floor is low):
+# these tests are about executing a change; who may approve is test_remediation_attacks' subject.
+LAB_POLICY = merge({"unsigned_max_tier": "critical"})
+
+
 def run(api, plan, approval, tmp_path, check_mode=False, window=1, rollback=True):
     cluster = Cluster(HttpTransport(api))
     options = {"state_dir": str(tmp_path / "ops"), "check_mode": check_mode, "validation_window": window,
-               "poll_interval": 0.1, "rollback_on_failure": rollback}
+               "poll_interval": 0.1, "rollback_on_failure": rollback, "policy": LAB_POLICY}
     changed, operation, diff = execute(cluster, plan, approval, options, utcnow)
     return changed, operation, diff, cluster
 

@@ -20,6 +20,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute impo
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan, compute_plan_id
 from tests.integration.test_remediation_actions import (
     DEP,
+    LAB_POLICY,
     WEB,
     Controller,
     HttpTransport,
@@ -298,7 +299,7 @@ def test_automatic_rollback_stops_on_another_operators_change(kube_api, tmp_path
 
 def _execute(api, plan, approval, tmp_path, **options):
     from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
-    base = {"state_dir": str(tmp_path / "ops"), "validation_window": 1, "poll_interval": 0.1}
+    base = {"state_dir": str(tmp_path / "ops"), "validation_window": 1, "poll_interval": 0.1, "policy": LAB_POLICY}
     base.update(options)
     return execute(Cluster(HttpTransport(api)), plan, approval, base, utcnow)
 
@@ -514,3 +515,85 @@ def test_awx_approval_approved_records_the_controller_approver(kube_api, tmp_pat
                                    tmp_path, awx_verifier=verifier)
     assert op["status"] == "validated", op
     assert op["gate"]["approver"] == "carol" and op["gate"]["mode"] == "awx"      # never the survey's text
+
+
+# ------------------------------------------------------------------ 11. fail-closed defaults, through the playbooks
+
+def attacker_environment(kube_api, tmp_path):
+    """ansible-playbook as a launcher with no trusted configuration: no site policy, no plan key variables.
+
+    The per-user key lives in the session's XDG_CONFIG_HOME (tests/conftest.py), as ~/.config would.
+    """
+    from tests.support.fixtures import ansible_environment
+    env = ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
+                                                    "AIOPS_K8S_PHR_DIR": str(tmp_path / "phr")})
+    for name in ("AIOPS_K8S_POLICY_FILE", "AIOPS_K8S_PLAN_KEY", "AIOPS_K8S_PLAN_KEY_FILE", "AIOPS_K8S_STATE_DIR"):
+        env.pop(name, None)
+    return env
+
+
+def play_as(env, tmp_path, name, extra):
+    import json
+    import os
+    import subprocess
+    from tests.integration.test_remediation_playbooks import PLAYBOOK, REPO
+    vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
+    vars_file.write_text(json.dumps(extra))
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file], cwd=REPO,
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180, check=False)
+    assert os.environ.get("XDG_CONFIG_HOME")            # never the real ~/.config
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+
+
+@pytest.mark.parametrize("policy", [None, {"unsigned_max_tier": "critical"}], ids=["no-policy", "extra-vars-raise"])
+def test_unsigned_preapproval_of_a_medium_plan_is_refused_without_a_site_policy(kube_api, tmp_path, policy):
+    """Attack: -e approver=anyone pre-approves a medium plan (memory limit), optionally with
+    -e aiops_remediation_policy={unsigned_max_tier: critical}. Only the trusted site policy may raise the limit."""
+    from tests.integration.test_remediation_playbooks import base_vars, plan_first
+    plan = plan_first(kube_api, tmp_path)
+    assert plan["risk_tier"] == "medium"
+    extra = dict(base_vars(tmp_path / "ops"), approval_plan_id=plan["plan_id"], approver="mallory",
+                 justification="INC-1 trust me")
+    if policy is not None:
+        extra["aiops_remediation_policy"] = policy
+    before = spec_of(kube_api)
+    kube_api.clear_requests()
+    rc, out = play_as(attacker_environment(kube_api, tmp_path), tmp_path, "remediate_pod", extra)
+    assert rc != 0, out
+    assert "is medium tier: an unsigned pre-approval is accepted only up to low" in out, out[-3000:]
+    assert "ssh-keygen -Y sign" in out and "AWX" in out and "interactively" in out and "REFUSED" in out
+    assert writes(kube_api) == [] and spec_of(kube_api) == before
+    assert not (tmp_path / "ops" / "approvals.jsonl").exists()          # the refused approval was not consumed
+
+
+def test_rollback_of_a_hand_written_record_is_refused_without_a_key_variable(kube_api, tmp_path):
+    """Attack: rollback.yml -e state_dir=<mine> on a hand-written record (digest recomputed) that 'restores' a
+    privileged hostPath pod in kube-system, with no AIOPS_K8S_PLAN_KEY configured: the per-user key refuses it."""
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
+    evil = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "pwn", "namespace": "kube-system", "uid": "uid-pwn"},
+            "spec": {"hostPID": True, "containers": [{"name": "x", "image": "busybox",
+                                                      "securityContext": {"privileged": True}}],
+                     "volumes": [{"name": "root", "hostPath": {"path": "/"}}]}}
+    target = {"api_version": "v1", "kind": "Pod", "namespace": "kube-system", "name": "pwn"}
+    now = utcnow().isoformat()
+    record = {"operation_id": "op-20261202120000-abcdef", "pre_state": evil,
+              "pre_state_digest": opstore.digest(evil),
+              "plan": {"action": "delete_pod", "target": target, "target_uid": "uid-pwn"},
+              "operation": {"status": "validated", "risk_tier": "critical", "diff": {"after": None},
+                            "gate": {"verdict": "approved", "approver": "alice", "decided_at": now}}}
+    env = attacker_environment(kube_api, tmp_path)
+    chosen = tmp_path / "chosen-by-caller"
+    extra = {"operation_id": record["operation_id"], "state_dir": str(chosen)}
+    for name, key in (("no MAC", None), ("MAC under the attacker's own key", b"a" * 32)):
+        opstore.save(str(chosen), record, key)
+        kube_api.clear_requests()
+        rc, out = play_as(env, tmp_path, "rollback", extra)
+        assert rc != 0 and "carries no valid MAC for this site's plan key" in out, (name, out[-3000:])
+        assert kube_api.requests == [], name                            # refused before any request
+    assert kube_api.get("/api/v1/namespaces/kube-system/pods/pwn").get("code") == 404
+    # Control: the same record under the per-user key would have been restored; the MAC alone refused it.
+    opstore.save(str(chosen), record, integrity.load_key())
+    kube_api.clear_requests()
+    rc, out = play_as(env, tmp_path, "rollback", extra)
+    assert any(r["method"] == "POST" for r in writes(kube_api)), out[-3000:]

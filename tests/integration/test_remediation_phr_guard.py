@@ -19,6 +19,7 @@ import pytest
 from tests.integration.test_remediation_actions import DEP, WEB, Controller, diagnosis, node, pod, seed_deployment, spec_of
 from tests.integration.test_remediation_playbooks import PLAYBOOK, REPO, plan_first, recorded_environment
 from tests.support.fixtures import ansible_environment
+from tests.support.site_policy import lab_site_policy
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ OP_ID = "op-20261202000000-abcdef"
 def run(kube_api, tmp_path, name, extra, env=None, cwd=REPO, args=()):
     vars_file = tmp_path / ("vars-%d.json" % time.monotonic_ns())
     vars_file.write_text(json.dumps(extra))
-    env = env if env is not None else ansible_environment(kube_api.kubeconfig)
+    env = env if env is not None else ansible_environment(kube_api.kubeconfig, lab_site_policy(tmp_path))
     proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "aiops.k8s.%s" % name, "-e", "@%s" % vars_file] + list(args),
                           cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180,
                           check=False)

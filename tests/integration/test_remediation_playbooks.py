@@ -21,6 +21,7 @@ from tests.integration.test_remediation_actions import (
     writes,
 )
 from tests.support.fixtures import ansible_environment
+from tests.support.site_policy import lab_site_policy
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +30,12 @@ PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 
 
 def recorded_environment(kube_api, tmp_path):
-    """The emulator's environment with the PHR callback on: the change playbooks refuse to run without it."""
-    return ansible_environment(kube_api.kubeconfig, {"ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr",
-                                                     "AIOPS_K8S_PHR_DIR": str(tmp_path / "phr-of-playbooks")})
+    """The emulator's environment with the PHR callback on: the change playbooks refuse to run without it.
+
+    Under the lab site policy (unsigned pre-approvals of any tier): who may approve is tested on its own.
+    """
+    return ansible_environment(kube_api.kubeconfig, dict(lab_site_policy(tmp_path), **{
+        "ANSIBLE_CALLBACKS_ENABLED": "aiops.k8s.phr", "AIOPS_K8S_PHR_DIR": str(tmp_path / "phr-of-playbooks")}))
 
 
 def play(kube_api, tmp_path, name, extra, *args):
@@ -223,6 +227,13 @@ def test_forged_trivial_plan_and_empty_policy_from_extra_vars_change_nothing(kub
     plan["plan_id"] = compute_plan_id(plan)
     kube_api.clear_requests()
     extra = dict(base_vars(tmp_path / "ops"), aiops_plan=plan, aiops_remediation_policy={"rules": []})
+    rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
+    assert rc != 0
+    assert "carries no valid MAC for this site's plan key" in " ".join(out.split())    # the edit breaks the MAC
+    assert writes(kube_api) == []
+    # Even with a valid MAC (a key holder's edit) the tier comes from the live object, not the plan.
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
+    extra["aiops_plan"] = integrity.sign(plan, integrity.load_key())
     rc, out = play(kube_api, tmp_path, "remediate_pod", extra)
     assert rc != 0
     assert "is medium tier on the live object: it needs an approval, not the trivial path" in " ".join(out.split())

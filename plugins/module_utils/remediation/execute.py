@@ -126,10 +126,13 @@ def authenticate(approval, tier, options, plan_id, awx_verified=False):
             raise GateRefusal("Interactive approval of plan %s: the operating-system account of the approver is "
                               "unknown; refusing rather than recording an anonymous approval" % plan_id)
     else:
-        limit = (options.get("policy") or {}).get("unsigned_max_tier") or "critical"
+        limit = (options.get("policy") or {}).get("unsigned_max_tier") or safety.UNSIGNED_MAX_TIER  # a claim: floor
         if tier_rank(tier) > tier_rank(limit):
-            raise GateRefusal("Plan %s is %s tier: an unsigned pre-approval is accepted only up to %s; sign it "
-                              "(ssh-keygen -Y sign) or approve it in AWX" % (plan_id, tier, limit))
+            raise GateRefusal("Plan %s is %s tier: an unsigned pre-approval is accepted only up to %s (-e approver= "
+                              "proves nothing). Sign it (ansible-playbook aiops.k8s.approve, or ssh-keygen -Y sign -n "
+                              "aiops-approval), approve it in AWX, or run interactively and type the plan id; only "
+                              "the site policy (%s) may raise unsigned_max_tier. Nothing was changed."
+                              % (plan_id, tier, limit, safety.ENV_POLICY_FILE))
         approver = approval.get("approver").strip()
     four_eyes = (options.get("policy") or {}).get("four_eyes_tiers") or ("critical",)
     if tier in four_eyes and requester and approver == requester:
@@ -180,8 +183,9 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
     try:
         check_plan_integrity(plan)
         if not integrity.verify(plan, options.get("key")):
-            raise GateRefusal("Plan %s carries no valid MAC for this site's plan key: it was not made by "
-                              "remediation_plan here, or it was edited; plan again" % plan.get("plan_id"))
+            raise GateRefusal("Plan %s carries no valid MAC for this site's plan key: it was edited or made with "
+                              "another key; plan again (jobs on other hosts/containers need one shared %s)"
+                              % (plan.get("plan_id"), integrity.ENV_KEY_FILE))
         check_target(plan.get("target"))
         safety.check_params(plan.get("action"), plan.get("params") or {})
     except (GateRefusal, PlanError, InvalidInput) as exc:

@@ -63,6 +63,12 @@ ACTION_PARAMS = {
 OVERRIDABLE = ("memory_limit", "limits", "requests", "image", "replicas")
 DEFAULT_LIMITS = {"max_memory": "16Gi", "max_replicas": 50}
 ENV_POLICY_FILE = "AIOPS_K8S_POLICY_FILE"
+# The highest tier an unsigned pre-approval may approve unless the trusted site policy says otherwise. An
+# unsigned approver is a claim (whatever -e approver= says), so the code floor accepts it only where the
+# change is one a controller undoes by itself (low: restart a Deployment, delete a pod its controller
+# recreates); medium (spec changes that persist: memory, image, replicas) and critical need a signed, AWX or
+# interactive approval. Only the site policy may raise it; extra vars may only lower it.
+UNSIGNED_MAX_TIER = "low"
 POLICY_KEYS = ("rules", "tier_sla_seconds", "limits", "unsigned_max_tier", "four_eyes_tiers", "approvers",
                "justification_pattern")
 
@@ -217,8 +223,11 @@ def merge(site=None, extra=None):
     for source in (base["limits"], added["limits"]):
         for key, value in source.items():
             limits[key] = _tighter(key, limits[key], value)
-    # Stricter wins: the lowest tier an unsigned approval may approve, every tier that needs four eyes.
-    unsigned = [t for t in (base["unsigned_max_tier"], added["unsigned_max_tier"]) if t]
+    # The site sets the highest tier an unsigned approval may approve (code floor UNSIGNED_MAX_TIER when it
+    # does not); extra vars may only lower it. Every tier that needs four eyes: the union.
+    unsigned = base["unsigned_max_tier"] or UNSIGNED_MAX_TIER
+    if added["unsigned_max_tier"] and tier_rank(added["unsigned_max_tier"]) < tier_rank(unsigned):
+        unsigned = added["unsigned_max_tier"]
     # Who may sign comes from the site policy only; extra vars can lower a principal's tier, never add one.
     approvers = dict(base["approvers"])
     for principal, tier in added["approvers"].items():
@@ -227,7 +236,7 @@ def merge(site=None, extra=None):
     # The justification rule is the site's: extra vars cannot replace it.
     return {"rules": rules, "tier_sla_seconds": slas, "limits": limits, "approvers": approvers,
             "justification_pattern": base["justification_pattern"],
-            "unsigned_max_tier": min(unsigned, key=tier_rank) if unsigned else "critical",
+            "unsigned_max_tier": unsigned,
             "four_eyes_tiers": sorted(set(["critical"] + base["four_eyes_tiers"] + added["four_eyes_tiers"]),
                                       key=tier_rank)}
 

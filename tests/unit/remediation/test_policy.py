@@ -104,9 +104,20 @@ def test_unsigned_and_four_eyes_only_get_stricter():
                        {"unsigned_max_tier": "critical"})
     assert merged["unsigned_max_tier"] == "medium"                 # extra vars cannot widen it
     assert merged["four_eyes_tiers"] == ["medium", "critical"]
-    assert pol.merge()["unsigned_max_tier"] == "critical" and pol.merge()["four_eyes_tiers"] == ["critical"]
+    assert pol.merge()["four_eyes_tiers"] == ["critical"]
     with pytest.raises(InvalidInput, match="unsigned_max_tier"):
         pol.merge({"unsigned_max_tier": "none"})
+
+
+def test_unsigned_approvals_fail_closed_without_a_site_policy():
+    """An unsigned approver is a claim: the code floor accepts it up to low; only the site policy raises that."""
+    assert pol.UNSIGNED_MAX_TIER == "low"
+    assert pol.merge()["unsigned_max_tier"] == "low"
+    assert pol.merge(None, {"unsigned_max_tier": "critical"})["unsigned_max_tier"] == "low"    # extra vars: no
+    assert pol.merge(None, {"unsigned_max_tier": "trivial"})["unsigned_max_tier"] == "trivial"  # may only lower
+    assert pol.merge({"unsigned_max_tier": "critical"})["unsigned_max_tier"] == "critical"     # the site may
+    assert pol.merge({"unsigned_max_tier": "trivial"}, {"unsigned_max_tier": "medium"})["unsigned_max_tier"] == \
+        "trivial"
 
 
 def test_justification_pattern_comes_from_the_site_only():
