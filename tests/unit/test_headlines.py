@@ -64,3 +64,16 @@ def test_pull_secret_of_a_bare_pod_goes_to_its_service_account():
     assert pod[1].startswith("kubectl patch serviceaccount default -n shop")
     deployment = steps.image_steps("unauthorized", "acme.io/app:1", "app", "deployment/web", "shop", {})
     assert deployment[1].startswith("kubectl patch deployment/web -n shop -p '{\"spec\":{\"template\"")
+
+
+def test_nfs_mount_and_sandbox_titles():
+    result = {"evidence": [{"detail": 'MountVolume.SetUp failed for volume "nfs" : mount failed: exit status 32 '
+                                      "Mounting command: mount Mounting arguments: -t nfs 10.0.0.9:/exports "
+                                      "/var/lib/kubelet/pods/x Output: mount.nfs: Connection timed out"}]}
+    assert steps.volume_title({"volume": "nfs", "cause": "mount_failed"}, {}, result).startswith(
+        "Make the NFS export 10.0.0.9:/exports mountable from the node")
+    assert steps.volume_title({"volume": "data", "cause": "timeout"}, {}, {}) == "Fix the volume data"
+    flannel = {"evidence": [{"detail": "networkPlugin cni failed to set up pod network: open /run/flannel/subnet.env: "
+                                       "no such file or directory"}]}
+    assert steps.sandbox_title(flannel, None, "p").startswith("Start the CNI plugin on the node of pod p")
+    assert steps.sandbox_title({}, "n1", "p") == "Repair the CNI/runtime on node n1"

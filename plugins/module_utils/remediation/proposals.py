@@ -368,7 +368,7 @@ def _propose(category, result, diagnosis):
         out.append(_manual(target, schedule_title(category, culprit, facts, tref),
                            schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
-        out.append(_manual(target, volume_title(culprit, facts), volume_steps(culprit, name, ns)))
+        out.append(_manual(target, volume_title(culprit, facts, result), volume_steps(culprit, name, ns)))
     elif category == "SandboxCreationFailure":
         if owner_kind:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},

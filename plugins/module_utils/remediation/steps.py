@@ -280,10 +280,16 @@ def schedule_title(category, culprit, facts, tref):
     return "Make the pod schedulable"
 
 
-def volume_title(culprit, facts):
+def volume_title(culprit, facts, result=None):
     """What to change so the volume mounts, from the mount failure's cause."""
     volume = culprit.get("volume")
     cause = culprit.get("cause")
+    if cause == "mount_failed":
+        text = " ".join(str((item or {}).get("detail") or "") for item in (result or {}).get("evidence") or [])
+        nfs = re.search(r"-t nfs4? (\S+:\S+)", text)
+        if nfs or ("exit status 32" in text and "nfs" in text.lower()):
+            return ("Make the NFS export %s mountable from the node (mount exit 32: server unreachable, path not "
+                    "exported to the node, or no NFS client there)" % (nfs.group(1) if nfs else "of volume %s" % volume))
     if cause == "multi_attach":
         seconds = (facts or {}).get("multi_attach_seconds")
         held = "pod %s" % culprit["used_by"] if culprit.get("used_by") else "another node"
@@ -352,20 +358,20 @@ def deadline_title(culprit, facts, tref):
 
 _SANDBOX = (
     (re.compile(r"assign an IP address|no available IP|failed to allocate for range|IP pool|ipam", re.I),
-     "Free or add pod IP addresses for node %s: the CNI cannot assign one"),
+     "Free or add pod IP addresses for %s: the CNI cannot assign one"),
     (re.compile(r"open (/[^:\s]+): no such file", re.I),
-     "Start the CNI plugin on node %s: a file it needs is missing (its daemon is not running there)"),
+     "Start the CNI plugin on %s: a file it needs is missing (its daemon is not running there)"),
     (re.compile(r"sandbox image|pause:", re.I),
-     "Make node %s able to pull its sandbox (pause) image"),
+     "Make %s able to pull its sandbox (pause) image"),
     (re.compile(r"Unauthorized|forbidden|certificate", re.I),
-     "Fix the CNI plugin's credentials on node %s: the CNI's API calls are refused"),
+     "Fix the CNI plugin's credentials on %s: the CNI's API calls are refused"),
 )
 
 
 def sandbox_title(result, node, name):
     texts = " ".join(str((item or {}).get("detail") or "") for item in (result or {}).get("evidence") or [])
-    where = node or "of pod %s" % name
+    where = "node %s" % node if node else "the node of pod %s" % name
     for pattern, title in _SANDBOX:
         if pattern.search(texts):
             return title % where
-    return "Repair the CNI/runtime on node %s" % where
+    return "Repair the CNI/runtime on %s" % where
