@@ -60,11 +60,27 @@ def band(raw):
     return index
 
 
+_MEMO = {}
+_MEMO_TABLE = []
+
+
 def calibrate(category, raw, table=None):
     """The calibrated confidence of a diagnosis (raw when the family or band has no fitted data)."""
     table = TABLE if table is None else table
     if not isinstance(raw, (int, float)) or isinstance(raw, bool):
         return raw
+    # Memoised per table: a scan sees a handful of (category, confidence) pairs thousands of times.
+    if not _MEMO_TABLE or _MEMO_TABLE[0] is not table:
+        _MEMO.clear()
+        _MEMO_TABLE[:] = [table]
+    key = (category, raw)
+    value = _MEMO.get(key)
+    if value is None:
+        value = _MEMO[key] = _calibrate(category, raw, table)
+    return value
+
+
+def _calibrate(category, raw, table):
     row = table.get(FAMILY.get(category, ""))
     if not row:
         return raw

@@ -173,6 +173,19 @@ _ROLE_KEYS = (("init", "initContainers", "initContainerStatuses"),
               ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"))
 
 
+def _aligned(specs, statuses):
+    """True when specs and statuses are dicts pairing up by name in order, names distinct."""
+    names = set()
+    for item, state in zip(specs, statuses):
+        if not isinstance(item, dict) or not isinstance(state, dict):
+            return False
+        name = item.get("name")
+        if name != state.get("name") or name in names:
+            return False
+        names.add(name)
+    return True
+
+
 def _containers(spec, status):
     """Containers from spec and status, including statuses whose spec is absent (partial objects)."""
     result = []
@@ -181,6 +194,14 @@ def _containers(spec, status):
         raw_statuses = status.get(status_key)
         if not specs and not raw_statuses:
             continue    # most pods have no init or ephemeral containers
+        if isinstance(specs, list) and isinstance(raw_statuses, list) and len(specs) == len(raw_statuses) and \
+                _aligned(specs, raw_statuses):
+            # The common case: one status per spec, same names in the same order.
+            for index, item in enumerate(specs):
+                name = item.get("name")
+                result.append(Container(role, name if isinstance(name, str) else as_str(name), item,
+                                        raw_statuses[index] or {}, index))
+            continue
         statuses = {}
         order = []
         for item in as_list(raw_statuses):

@@ -70,9 +70,15 @@ def owner_chain(evidence):
 def rollout_undo_info(evidence, owners=None):
     """{"kind", "name", "revision"} when the pod runs the newest revision and an older one exists."""
     owners = owner_chain(evidence) if owners is None else owners
-    pod = _dict(getattr(evidence, "pod", None))
-    rs = next((o for o in owners if o.get("kind") == "ReplicaSet"), None)
-    deploy = next((o for o in owners if o.get("kind") == "Deployment"), None)
+    rs = deploy = sts = None
+    for owner in owners:    # the first owner of each kind, in one pass
+        kind = owner.get("kind")
+        if kind == "ReplicaSet":
+            rs = owner if rs is None else rs
+        elif kind == "Deployment":
+            deploy = owner if deploy is None else deploy
+        elif kind == "StatefulSet":
+            sts = owner if sts is None else sts
     if rs and deploy:
         rs_obj, dep_obj = _dict(rs.get("object")), _dict(deploy.get("object"))
         rs_rev = _int(_annotation(rs_obj, _REVISION))
@@ -80,7 +86,7 @@ def rollout_undo_info(evidence, owners=None):
         if rs_rev and rs_rev > 1 and (dep_rev is None or dep_rev == rs_rev):
             return {"kind": "Deployment", "name": deploy.get("name"), "revision": rs_rev}
         return None
-    sts = next((o for o in owners if o.get("kind") == "StatefulSet"), None)
+    pod = _dict(getattr(evidence, "pod", None)) if sts else None
     if sts and isinstance(sts.get("object"), dict) and pod:
         status = _dict(sts["object"].get("status"))
         labels = _dict(_dict(pod.get("metadata")).get("labels"))
@@ -138,18 +144,24 @@ def pod_facts(pod):
     pod = _dict(pod)
     status = _dict(pod.get("status"))
     meta = _dict(pod.get("metadata"))
-    controllers = [r for r in _list(meta.get("ownerReferences")) if isinstance(r, dict) and r.get("kind")]
+    refs = _list(meta.get("ownerReferences"))
+    controllers = [r for r in refs if isinstance(r, dict) and r.get("kind")]
     containers = {}
     for item in _pod_containers(pod):
         if isinstance(item.get("name"), str):
-            resources = _dict(item.get("resources"))
-            containers[item["name"]] = {
-                "image": item.get("image"),
-                "resources": {key: dict(_dict(resources.get(key))) for key in ("requests", "limits")
-                              if _dict(resources.get(key))},
-            }
+            resources = item.get("resources")
+            kept = {}
+            if isinstance(resources, dict):
+                for key in ("requests", "limits"):
+                    value = resources.get(key)
+                    if value and isinstance(value, dict):
+                        kept[key] = dict(value)
+            containers[item["name"]] = {"image": item.get("image"), "resources": kept}
+    # is_static_pod(pod), from the metadata already in hand
+    static = MIRROR_ANNOTATION in _dict(meta.get("annotations")) or \
+        any(isinstance(r, dict) and r.get("kind") == "Node" for r in refs)
     return {"phase": status.get("phase"), "reason": status.get("reason"),
-            "bare": not controllers, "static": is_static_pod(pod), "containers": containers}
+            "bare": not controllers, "static": static, "containers": containers}
 
 
 def _slim(owner):
