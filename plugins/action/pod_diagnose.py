@@ -89,14 +89,21 @@ class ActionModule(ActionBase):
         interpreter = self._templar.template(interpreter)
         return isinstance(interpreter, str) and os.path.realpath(interpreter) == os.path.realpath(sys.executable)
 
-    def _write_report(self, result, args):
-        """report_dir: the JSON + Markdown report and its runbooks, on the controller (plugin_utils)."""
-        report_dir = self._templar.template(args.get("report_dir"))
-        if not report_dir or result.get("failed") or "diagnoses" not in result:
+    @staticmethod
+    def _write_report(result, args):
+        """report_dir / report_text, on the controller from the plain result (plugin_utils/diagnosis_report)."""
+        if result.get("failed") or "diagnoses" not in result:
+            return
+        docs_base_url = args.get("docs_base_url") or None
+        if boolean(args.get("report_text", False), strict=False):
+            data = dict(result)
+            result["report_text"] = diagnosis_report.render("diagnosis_report.txt.j2", data, docs_base_url)
+            result["report_index"] = diagnosis_report.index(data)
+        report_dir = args.get("report_dir")
+        if not report_dir:
             return
         try:
-            result["report_files"] = diagnosis_report.write_report(result, str(report_dir),
-                                                                   self._templar.template(args.get("docs_base_url")))
+            result["report_files"] = diagnosis_report.write_report(result, str(report_dir), docs_base_url)
         except (OSError, UnicodeError) as exc:
             result.update(failed=True, msg="Could not write the report to %s: %s" % (report_dir, exc))
 

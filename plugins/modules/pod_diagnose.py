@@ -159,9 +159,15 @@ options:
     type: path
   docs_base_url:
     description:
-      - With O(report_dir), link runbooks to this docs site (for example V(https://docs.example.com/aiops)) instead of
-        copying them next to the report.
+      - With O(report_dir) or O(report_text), link runbooks to this docs site (for example
+        V(https://docs.example.com/aiops)) instead of copying them next to the report.
     type: str
+  report_text:
+    description:
+      - Also return the console report as RV(report_text) and a compact index of the diagnoses as RV(report_index),
+        rendered on the controller (the C(aiops.k8s.diagnose_pod) playbook prints and publishes these).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
   - aiops.k8s.ai_options
@@ -398,6 +404,17 @@ report_files:
   type: dict
   sample: {"json": "/srv/reports/diagnosis.json", "markdown": "/srv/reports/diagnosis.md",
            "runbooks": ["/srv/reports/runbooks/OOMKilled.md"]}
+report_text:
+  description: The console report (C(playbooks/templates/diagnosis_report.txt.j2)) of this result.
+  returned: when report_text is true
+  type: str
+report_index:
+  description: One entry per diagnosis with C(id), C(kind), C(namespace), C(name) and C(category) (the compact
+    list the diagnose_pod playbook publishes with set_stats).
+  returned: when report_text is true
+  type: list
+  elements: dict
+  sample: [{"id": "3f2a9c1d7e4b", "kind": "Pod", "namespace": "shop", "name": "web-1", "category": "OOMKilled"}]
 aiops:
   description: Marker the aiops.k8s.phr callback uses to recognise this result.
   returned: always
@@ -442,6 +459,7 @@ def argument_spec():
         # Written on the controller by the action plugin (plugins/action/pod_diagnose.py); unused here.
         report_dir=dict(type="path"),
         docs_base_url=dict(type="str"),
+        report_text=dict(type="bool", default=False),
     )
     spec.update(copy.deepcopy(ai_explain.AI_ARGUMENT_SPEC))
     return spec

@@ -24,7 +24,8 @@ from ansible_collections.aiops.k8s.plugins.plugin_utils.markdown import md_code,
 COLLECTION_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TEMPLATE_DIR = os.path.join(COLLECTION_ROOT, "playbooks", "templates")
 # Keys of a task result that describe the task, not the diagnosis (the playbook's JSON report dropped them too).
-_TASK_KEYS = ("invocation", "failed", "changed", "warnings", "deprecations", "report_files")
+_TASK_KEYS = ("invocation", "failed", "changed", "warnings", "deprecations", "report_files", "report_text",
+              "report_index")
 
 _ENVIRONMENTS = {}
 
@@ -52,6 +53,12 @@ def render(name, result, docs_base_url=None):
     return environment().get_template(name).render(aiops_diagnosis=result, aiops_docs_base_url=docs_base_url or "")
 
 
+def index(result):
+    """The compact list published as a workflow artifact: who and what, never the evidence."""
+    return [{"id": d.get("diagnosis_id"), "kind": d.get("kind"), "namespace": d.get("namespace"),
+             "name": d.get("name"), "category": d.get("category")} for d in result.get("diagnoses") or ()]
+
+
 def _write(path, text, mode=0o640):
     """Write atomically (a reader never sees half a report) with the playbook's file mode."""
     handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
@@ -73,10 +80,13 @@ def write_report(result, report_dir, docs_base_url=None):
     report, so the folder stays readable wherever it is sent.
     """
     report_dir = os.path.abspath(os.path.expanduser(report_dir))
+    if not os.path.isdir(report_dir):
+        os.makedirs(report_dir, mode=0o750)
     os.makedirs(os.path.join(report_dir, "runbooks"), mode=0o750, exist_ok=True)
     data = dict((key, value) for key, value in result.items() if key not in _TASK_KEYS)
     json_path = os.path.join(report_dir, "diagnosis.json")
-    _write(json_path, json.dumps(data, indent=4, sort_keys=True, separators=(",", ": ")) + "\n")
+    # Compact: json's C encoder is not used with indent, which made a 2 MB report take as long as the scan.
+    _write(json_path, json.dumps(data, sort_keys=True) + "\n")
     markdown_path = os.path.join(report_dir, "diagnosis.md")
     _write(markdown_path, render("diagnosis_report.md.j2", data, docs_base_url))
     copied = []

@@ -65,11 +65,14 @@ def both(tmp_path, name, args, env):
 def test_same_result_offline_with_no_log_masking_and_report(tmp_path):
     env = ansible_environment(str(tmp_path / "kubeconfig"))
     # api_key is no_log: its value ("shop", the namespace) must be masked in the result by both paths.
-    here, module = both(tmp_path, "dump", {"dump_dir": DUMP, "api_key": "shop", "report_dir": str(tmp_path / "r")},
-                        env)
+    here, module = both(tmp_path, "dump", {"dump_dir": DUMP, "api_key": "shop", "report_dir": str(tmp_path / "r"),
+                                           "report_text": True}, env)
     assert here == module
     namespaces = set(d["namespace"] for d in here["diagnoses"])
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in namespaces and "shop" not in namespaces
+    assert here["report_index"] == [{"id": d["diagnosis_id"], "kind": d["kind"], "namespace": d["namespace"],
+                                     "name": d["name"], "category": d["category"]} for d in here["diagnoses"]]
+    assert all(d["root_cause"] in here["report_text"] for d in here["diagnoses"])
     files = here["report_files"]
     assert files["json"] == str(tmp_path / "r" / "diagnosis.json") and os.path.isfile(files["markdown"])
     assert files["runbooks"] and all(os.path.isfile(path) for path in files["runbooks"])
