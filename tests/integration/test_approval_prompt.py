@@ -24,6 +24,7 @@ from tests.integration.test_remediation_playbooks import (
     REPO,
     base_vars,
     plan_first,
+    play,
     recorded_environment,
 )
 
@@ -68,7 +69,7 @@ def run_on_pty(kube_api, tmp_path, extra, answers, limit=120):
                 seen = len(out)
     finally:
         if time.monotonic() >= end:
-            os.kill(pid, 9)
+            os.killpg(pid, 9)   # the child leads its own session: this also ends its forked workers
         _pid, status = os.waitpid(pid, 0)
         os.close(fd)
     took = time.monotonic() - prompted if prompted is not None else None
@@ -128,6 +129,18 @@ def test_wrong_plan_id_is_refused_before_the_justification_prompt(kube_api, tmp_
     assert rc != 0
     assert "Not approved: the answer was not plan id %s (a different id)" % plan["plan_id"] in flat
     assert "Justification" not in out
+    assert writes(kube_api) == []
+
+
+@pytest.mark.integration
+def test_zero_timeout_is_refused_in_one_line(kube_api, tmp_path):
+    """A timeout of 0 would make the prompt end before anyone could answer: refused before prompting."""
+    plan = plan_first(kube_api, tmp_path)
+    kube_api.clear_requests()
+    rc, out = play(kube_api, tmp_path, "remediate_pod", dict(base_vars(tmp_path / "ops"), approval_prompt_timeout=0))
+    assert rc != 0
+    assert ("Plan %s was not approved, nothing was changed: approval_prompt: timeout must be a whole number of "
+            "seconds > 0, got 0" % plan["plan_id"]) in " ".join(out.split())
     assert writes(kube_api) == []
 
 
