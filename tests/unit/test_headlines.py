@@ -32,7 +32,23 @@ def test_crash_title_from_log_line_exit_code_and_command():
     assert steps.crash_title("RunContainerError", missing, "app", None) == \
         "Fix the command of container app: npm does not exist in the image"
     unknown = {"facts": {"exit_code": 1}, "culprit": {}, "evidence": []}
-    assert steps.crash_title("CrashLoopBackOff", unknown, "?", None) == "Fix what makes the container fail"
+    # Without a log line the headline names the missing fact and the command that fetches it for this pod.
+    unknown["namespace"], unknown["name"] = "shop", "web-1"
+    assert steps.crash_title("CrashLoopBackOff", unknown, "?", None) == (
+        "Read the previous log of its containers in pod shop/web-1 (kubectl logs web-1 -n shop --all-containers "
+        "--previous): exit 1 says the application itself failed and no log line in the capture says why")
+    once = {"facts": {"exit_code": 134, "role": "init"}, "culprit": {}, "evidence": [], "namespace": "ceph",
+            "name": "osd-0", "restarts": 0}
+    assert steps.crash_title("InitContainerFailure", once, "expand", None) == (
+        "Read the last log of init container expand in pod ceph/osd-0 (kubectl logs osd-0 -n ceph -c expand): "
+        "exit 134 (SIGABRT: the process aborted) and no log line in the capture says why")
+    stuck = {"facts": {"role": "init"}, "culprit": {}, "evidence": [], "namespace": "wp", "name": "wp-1",
+             "root_cause": "Init container wait never completes (running 2h)"}
+    assert steps.crash_title("InitContainerFailure", stuck, "wait", None).startswith(
+        "Read the current log of init container wait in pod wp/wp-1 (kubectl logs wp-1 -n wp -c wait)")
+    assert steps.oom_title({"namespace": "shop", "name": "web-1"}, "app", "deployment/web").startswith(
+        "Raise the memory limit of container app in deployment/web above its peak use: it was OOM-killed (exit 137) "
+        "and the capture has no limit; read it with kubectl get pod web-1 -n shop -o jsonpath=")
 
 
 def test_eviction_deadline_and_volume_titles():

@@ -21,7 +21,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.policy impor
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.sizing import propose_unschedulable
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.steps import (
     admission_title, crash_steps, crash_title, deadline_title, evicted_steps, evicted_title, image_manual_title,
-    image_steps, probe_failure, probe_title, sandbox_title, schedule_steps, schedule_title, volume_steps, volume_title,
+    image_steps, oom_title, probe_failure, probe_title, sandbox_title, schedule_steps, schedule_title, volume_steps,
+    volume_title,
 )
 
 _MI = 1024 ** 2
@@ -217,7 +218,7 @@ def _propose(category, result, diagnosis):
                 True, "restore the saved %s spec (previous limit %s)" % (target["kind"], limit), basis=basis)
             out.append(proposal)
         else:
-            out.append(_manual(target, "Set a memory request and limit for container %s" % container, [
+            out.append(_manual(target, oom_title(diagnosis, container, tref), [
                 "kubectl top pod %s -n %s --containers  # observe the real usage" % (name, ns),
                 "kubectl set resources %s -n %s -c %s --requests=memory=<usage> --limits=memory=<usage*1.5>" % (
                     tref, ns, container)]))

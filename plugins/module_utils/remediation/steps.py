@@ -169,7 +169,55 @@ def crash_title(category, result, container, owner):
     by_exit = _EXIT_TITLES.get(exit_code)
     if by_exit:
         return by_exit % who
-    return "Fix what makes %s fail" % who
+    return missing_fact_title(category, result, container, exit_code)
+
+
+def _pod_ref(result):
+    ns, name = (result or {}).get("namespace"), (result or {}).get("name") or "<pod>"
+    return ("%s -n %s" % (name, ns) if ns else name), ("%s/%s" % (ns, name) if ns else name)
+
+
+def missing_fact_title(category, result, container, exit_code):
+    """The capture lacks the deciding fact (no log line, no exit reason): the headline names that fact and the
+    exact command that fetches it for this pod and container, instead of a generic "fix what fails"."""
+    args, pod = _pod_ref(result)
+    known = container and container != "?"
+    which = "-c %s" % container if known else "--all-containers"
+    who = "%scontainer %s" % ("init " if (result or {}).get("facts", {}).get("role") == "init" else "", container) \
+        if known else "its containers"
+    root = str((result or {}).get("root_cause") or "")
+    if category == "CreateContainerError" and ((result or {}).get("facts") or {}).get("transient"):
+        node = (result or {}).get("node")
+        return ("Check the container runtime on %s (crictl info; journalctl -u containerd -u kubelet): creating "
+                "%s timed out, the runtime or node is overloaded" % ("node %s" % node if node else "the node of pod "
+                                                                    + pod, who))
+    if "never completes" in root:
+        return ("Read the current log of %s in pod %s (kubectl logs %s %s): it has not finished, so find what "
+                "it is waiting for" % (who, pod, args, which))
+    if exit_code is None:
+        why = "the capture has neither its exit code nor a log line"
+    elif exit_code == 1:
+        why = "exit 1 says the application itself failed and no log line in the capture says why"
+    else:
+        why = "exit %s%s and no log line in the capture says why" % (
+            exit_code, " (%s)" % _SIGNALS[exit_code] if exit_code in _SIGNALS else "")
+    # --previous is the instance before the last restart; a container that never restarted has only its own log.
+    previous = " --previous" if category == "CrashLoopBackOff" or (result or {}).get("restarts") else ""
+    return "Read the %s log of %s in pod %s (kubectl logs %s %s%s): %s" % (
+        "previous" if previous else "last", who, pod, args, which, previous, why)
+
+
+def oom_title(result, container, tref):
+    """OOM-killed with no memory limit in the capture: the change is a higher limit, the missing fact its value."""
+    args, pod = _pod_ref(result)
+    return ("Raise the memory limit of container %s in %s above its peak use: it was OOM-killed (exit 137) and the "
+            "capture has no limit; read it with kubectl get pod %s -o jsonpath='{.spec.containers[?(@.name==\"%s\")]"
+            ".resources}'" % (container, tref, args, container))
+
+
+# Exit codes 128+n: the signal that ended the process (when no exit title above already says what to change).
+_SIGNALS = {130: "SIGINT", 131: "SIGQUIT", 134: "SIGABRT: the process aborted", 135: "SIGBUS",
+            136: "SIGFPE", 143: "SIGTERM: it was asked to stop"}
 
 
 # Exit codes that say what to change even without a log line (no OOM kill reported for 137).
