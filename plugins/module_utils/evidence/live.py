@@ -301,20 +301,35 @@ class LiveSource(object):
                     wanted.add((namespace, name))
         if not wanted:
             return
+        # One GET each (a LIST would return every value of every ConfigMap); over a real network they are
+        # round trips, so they run side by side like the log reads. Outcomes are read in sorted order: the
+        # first refusal decides, as when they ran one by one.
+        keys = sorted(wanted)
+        if len(keys) == 1:
+            outcomes = [self._get_configmap(keys[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=min(DEFAULT_CONCURRENCY, len(keys))) as pool:
+                outcomes = list(pool.map(self._get_configmap, keys))
         found = {}
-        for namespace, name in sorted(wanted):
-            try:
-                found[(namespace, name)] = sc.strip_configmap(
-                    self.transport.get_json(_collection("configmaps", namespace) + "/" + name))
-            except NotFound:
-                continue
-            except Forbidden:
-                self._note("cannot get configmaps: forbidden; %s" % _SKIPPED["configmaps"])
+        for key, (configmap, refusal) in zip(keys, outcomes):
+            if refusal is not None:
+                self._note(refusal)
                 return
-            except ApiError as exc:
-                self._note("cannot get configmaps: %s" % exc)
-                return
+            if configmap is not None:
+                found[key] = configmap
         snapshot.configmaps = found
+
+    def _get_configmap(self, key):
+        """(stripped ConfigMap or None when it does not exist, refusal note or None)."""
+        namespace, name = key
+        try:
+            return sc.strip_configmap(self.transport.get_json(_collection("configmaps", namespace) + "/" + name)), None
+        except NotFound:
+            return None, None
+        except Forbidden:
+            return None, "cannot get configmaps: forbidden; %s" % _SKIPPED["configmaps"]
+        except ApiError as exc:
+            return None, "cannot get configmaps: %s" % exc
 
     # -- logs -------------------------------------------------------------------------------
 
