@@ -66,7 +66,7 @@ def fit_table():
 def write_table(table):
     with open(TABLE_FILE) as handle:
         text = handle.read()
-    block = "TABLE = %s\n" % pprint.pformat(table, width=110)
+    block = "TABLE = {\n%s}\n" % "".join("    %r: %r,\n" % item for item in sorted(table.items()))
     new = re.sub(r"(# BEGIN FITTED TABLE[^\n]*\n)TABLE = .*?(# END FITTED TABLE)",
                  lambda m: m.group(1) + block + m.group(2), text, flags=re.S)
     with open(TABLE_FILE, "w") as handle:
@@ -103,8 +103,8 @@ def markdown():
     out.append("| --- | ---: | ---: | ---: |")
     for half, title in ((DEV, "Development"), (HELDOUT, "Held-out")):
         res = results[half]
-        out.append("| %s | %d | %s | %d |" % (title, res["total"], _pct(res["right"], res["total"]),
-                                            len(res["false_alarms"])))
+        row = (title, res["total"], _pct(res["right"], res["total"]), len(res["false_alarms"]))
+        out.append("| %s | %d | %s | %d |" % row)
     out.append("")
     out.append("Per-category precision and recall (n = cases expected in that category):")
     out.append("")
@@ -114,9 +114,9 @@ def markdown():
     for cat in cats:
         dev = results[DEV]["per_category"].get(cat, {"actual": 0, "precision": None, "recall": None})
         held = results[HELDOUT]["per_category"].get(cat, {"actual": 0, "precision": None, "recall": None})
-        out.append("| %s | %d | %s | %s | %d | %s | %s |" % (cat, dev["actual"], _p(dev["precision"]),
-                                                            _p(dev["recall"]), held["actual"],
-                                                            _p(held["precision"]), _p(held["recall"])))
+        row = (cat, dev["actual"], _p(dev["precision"]), _p(dev["recall"]), held["actual"], _p(held["precision"]),
+               _p(held["recall"]))
+        out.append("| %s | %d | %s | %s | %d | %s | %s |" % row)
     out.append("")
     off = sorted((e, g, n) for (e, g), n in results[HELDOUT]["confusion"].items() if e != g)
     out.append("Held-out confusion (expected -> got, off the diagonal): " + (

@@ -27,8 +27,9 @@ from ansible_collections.aiops.k8s.plugins.module_utils.evidence.owners import i
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.calibration import calibrate
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.context import (
-    PodContext, as_dict, as_list, as_str, ev, failure_start,
+    PodContext, as_dict, as_list, as_str, ev,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis.timeline import failure_start
 
 _POD_FAMILIES = (rules_nodes.check, rules_scheduling.check, rules_volumes.check, rules_images.check,
                  rules_containers.check, rules_probes.check)
@@ -183,12 +184,13 @@ def _classify_pod(evidence):
     best, secondary = _select(findings)
     secondary.extend(ctx.notes)
     restarts = sum(c.restarts for c in ctx.containers)
-    owner = _owner(ctx.owners or infer_owners(ctx.pod))
+    chain = ctx.owners or infer_owners(ctx.pod)    # = owners.owner_chain(evidence), computed once
+    owner = _owner(chain)
     diagnosis = _build("Pod", ctx.namespace, ctx.name, as_str(ctx.meta.get("uid")), owner,
                        as_str(ctx.spec.get("nodeName")) or None, best, secondary, restarts, ctx.as_of,
                        _problems(evidence) + skipped,
                        # Only a failing pod gets proposals, so only it pays for the subject facts.
-                       subject(evidence) if best is not None else None,
+                       subject(evidence, chain) if best is not None else None,
                        _healthy_summary(ctx) if best is None else None)
     if best is None:
         diagnosis["evidence"] = [ev("status.phase", ctx.phase or "unknown")]

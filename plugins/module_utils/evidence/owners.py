@@ -170,9 +170,12 @@ def _slim(owner):
             "uid": owner.get("uid") or ""}
 
 
-def subject(evidence):
-    """The facts proposals need about a pod's evidence (see the module docstring)."""
-    owners = owner_chain(evidence)
+def subject(evidence, owners=None):
+    """The facts proposals need about a pod's evidence (see the module docstring).
+
+    ``owners``: the owner chain when the caller already has it (owner_chain(evidence)).
+    """
+    owners = owner_chain(evidence) if owners is None else owners
     pod = getattr(evidence, "pod", None)
     return {"owners": [_slim(o) for o in owners],
             "rollout_undo": rollout_undo_info(evidence, owners),

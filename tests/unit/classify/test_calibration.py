@@ -69,3 +69,12 @@ def test_diagnoses_carry_the_calibrated_confidence():
     finally:
         calibration.TABLE = raw_table
     assert diag["confidence"] == calibration.calibrate(diag["category"], raw)
+
+
+def test_docs_tables_are_the_generated_ones(scores):
+    """docs/benchmarks.md shows what the script computes now (regenerate with --write docs/benchmarks.md)."""
+    path = os.path.join(os.path.dirname(_SCRIPT), "..", "docs", "benchmarks.md")
+    with open(path) as handle:
+        doc = handle.read()
+    block = doc.split(scores.BEGIN, 1)[1].split(scores.END, 1)[0]
+    assert block.strip() == scores.markdown().strip()
