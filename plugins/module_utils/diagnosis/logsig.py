@@ -151,8 +151,60 @@ def _refused(line, lines):
             "facts": {"target": target} if target else {}}
 
 
+# Application-level failures on a path (a volume's state, not the code): the line names the path, often with no
+# error keyword, and the fix is a change to the volume or the start-up step, not to hand to the app's owner.
+# initdb/pg_basebackup: 'directory "/var/lib/postgresql/data" exists but is not empty'; rm/rmdir/mv ENOTEMPTY.
+_NOT_EMPTY = re.compile(r"directory [\"'‘“]?(/?[^\s\"'’”]+)[\"'’”]? exists but is not empty|"
+                        r"(?:rmdir|rm|mv|rename)[^\n]*?[\"'‘“]?(/[^\s\"'’”:]+)[\"'’”]?: Directory not empty", re.I)
+# InnoDB 'Unable to lock ./ibdata1 error: 11'; flock/pidfile wordings of other daemons.
+_LOCK = re.compile(r"Unable to lock (\S+?)(?:,| error|$)|(?:could not|cannot|unable to|failed to) (?:acquire|obtain|get|"
+                   r"take) (?:the |a )?(?:exclusive )?lock(?: (?:on|for) [\"'‘“]?([^\s\"'’”]+))?|"
+                   r"lock (?:file )?[\"'‘“]?(/[^\s\"'’”]+)[\"'’”]? (?:is )?(?:held|already (?:exists|locked|in use))|"
+                   r"is locked by another process|another (?:instance|process) is (?:already )?running", re.I)
+# ln/mkdir/cp of coreutils and busybox, Python FileExistsError, Node EEXIST.
+_EXISTS = re.compile(r"[\"'‘“]?(/?[\w.@+/-]+)[\"'’”]?: File exists|File exists: [\"'‘“]?(/?[\w.@+/-]+)|"
+                     r"EEXIST: file already exists, \w+ [\"'‘“]?(/?[\w.@+/-]+)", re.I)
+# mkdir/touch/open on a path the container's user may not write ('exec ...: permission denied' is not this).
+_PATH_DENIED = re.compile(r"(?:cannot create (?:directory|regular file)|can't create|cannot open|cannot touch|"
+                          r"could not (?:create|open|write)[\w ]*?|EACCES: permission denied, \w+|"
+                          r"PermissionError: \[Errno 13\] Permission denied:)\s*[\"'‘“]?(/?[\w.@+/-]+)[\"'’”]?"
+                          r"(?::\s*Permission denied)?", re.I)
+
+
+def _path_signature(line):
+    """A volume/start-up state failure naming its path: not empty, locked, already exists, not writable."""
+    match = _NOT_EMPTY.search(line)
+    if match:
+        path = match.group(1) or match.group(2)
+        return {"kind": "dir_not_empty", "line": line, "facts": {"path": path},
+                "explanation": "the directory %s is not empty, so initialisation refuses to write there (a volume's "
+                               "lost+found or files from an earlier run)" % path}
+    match = _LOCK.search(line)
+    if match:
+        path = next((g for g in match.groups() if g), None)
+        return {"kind": "lock_held", "line": line, "facts": {"path": path} if path else {},
+                "explanation": "%s is locked by another process (a second instance on the same volume, or a stale "
+                               "lock left by an unclean stop)" % (path or "its lock")}
+    match = _EXISTS.search(line)
+    if match:
+        path = next((g for g in match.groups() if g), None)
+        return {"kind": "file_exists", "line": line, "facts": {"path": path},
+                "explanation": "%s already exists from an earlier run (a restarted container keeps its volume), and "
+                               "the start-up step does not allow for it" % path}
+    if "permission denied" in line.lower() and not re.search(r"\bexec\b", line):
+        match = _PATH_DENIED.search(line)
+        if match:
+            return {"kind": "path_permission", "line": line, "facts": {"path": match.group(1)},
+                    "explanation": "the container's user may not write %s (a volume owned by another uid/gid)"
+                                   % match.group(1)}
+    return None
+
+
 def _keyless(line):
     """Signatures that explain a failure without any error keyword on the line."""
+    path = _path_signature(line)
+    if path:
+        return path
     match = _CERT_EXPIRED.search(line)
     if match:
         return {"kind": "certificate_expired", "line": line,

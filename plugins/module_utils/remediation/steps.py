@@ -155,6 +155,9 @@ def crash_title(category, result, container, owner):
     if signature in fixed:
         return fixed[signature] % who
     line = _log_line(result, container)
+    by_path = _PATH_TITLES.get(signature)
+    if by_path:
+        return by_path % {"who": who, "path": _path_in(line) or "the path in its log"}
     if signature == "missing_env" and facts.get("env_var"):
         return "Set environment variable %s in %s" % (facts["env_var"], who)
     if signature == "connection_refused" or signature == "dns_failure":
@@ -218,6 +221,25 @@ def oom_title(result, container, tref):
 # Exit codes 128+n: the signal that ended the process (when no exit title above already says what to change).
 _SIGNALS = {130: "SIGINT", 131: "SIGQUIT", 134: "SIGABRT: the process aborted", 135: "SIGBUS",
             136: "SIGFPE", 143: "SIGTERM: it was asked to stop"}
+
+
+# Log signatures about a path's state (diagnosis/logsig.py): the change is to the volume or the start-up step.
+_PATH_TITLES = {
+    "dir_not_empty": "Initialise %(who)s into an empty subdirectory of its volume (e.g. PGDATA=<mount>/pgdata), or "
+                     "empty it: %(path)s is not empty (lost+found or an earlier run's files)",
+    "lock_held": "Stop the other process holding the lock on %(path)s (a second replica or pod on the same volume), "
+                 "or remove the stale lock an unclean stop left, before %(who)s starts",
+    "file_exists": "Make the start-up step of %(who)s idempotent (ln -sf, mkdir -p) or clear %(path)s from its "
+                   "volume: it exists from an earlier run",
+    "path_permission": "Let %(who)s write %(path)s: set the pod's securityContext.fsGroup (or runAsUser) to the "
+                       "volume's owner, or chown the volume",
+}
+
+
+def _path_in(line):
+    """The path a log line names: quoted first, else the first absolute path."""
+    match = re.search(r"[\"'‘“](\.?/?[\w.@+/-]+)[\"'’”]", line or "") or re.search(r"(\.?/[\w.@+/-]+)", line or "")
+    return match.group(1) if match else None
 
 
 # Exit codes that say what to change even without a log line (no OOM kill reported for 137).
