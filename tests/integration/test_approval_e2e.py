@@ -250,3 +250,70 @@ def test_awx_execute_job_as_documented(kube_api, shell, awx_api):
     assert operation["operation"]["gate"]["approver"] == "carol" and operation["operation"]["gate"]["mode"] == "awx"
     plan = json.loads((shell.work / "plan.json").read_text())
     assert limit(kube_api) == plan["params"]["memory_limit"]
+
+
+# ------------------------------------------------------------------ approve.yml on a terminal (no cluster needed)
+
+def approve_on_a_terminal(shell, answers, timeout=180):
+    """ansible-playbook aiops.k8s.approve on a pseudo-terminal; answers {prompt text: typed line}."""
+    import pty
+    import select
+    import time
+    argv = [os.path.join(BIN, "ansible-playbook"), "aiops.k8s.approve", "-e", "plan_file=plan.json",
+            "-e", "signing_key=~/.ssh/aiops_alice", "-e", "approver=alice"]
+    env = ansible_environment(str(shell.work / "kubeconfig"), {"HOME": str(shell.home)})
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec at once
+        os.chdir(str(shell.work))
+        os.execve(argv[0], argv, env)
+    out, pending, end = b"", list(answers.items()), time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _w, _x = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if pending and pending[0][0].encode() in out.split(b"TASK [Show the plan in full]")[-1]:
+            time.sleep(0.3)
+            os.write(fd, pending.pop(0)[1].encode() + b"\r")
+    if time.monotonic() >= end:
+        os.kill(pid, 9)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def test_approve_on_a_terminal_prints_the_plan_then_asks(shell):
+    from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan
+    from ansible_collections.aiops.k8s.plugins.module_utils.remediation.signatures import SignatureVerifier
+    keys(shell, "alice")
+    live = {"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "u1", "generation": 3},
+            "spec": {"replicas": 1}}
+    diag = diagnosis("set_memory_limit", {"api_version": "apps/v1", "kind": "Deployment", "namespace": "shop",
+                                          "name": "web", "container": "app"},
+                     {"memory_limit": "384Mi", "previous_memory_limit": "256Mi"})
+    plan = build_plan(diag, live, utcnow())
+    (shell.work / "plan.json").write_text(json.dumps(plan))
+    rc, out = approve_on_a_terminal(shell, {"Type the plan id": plan["plan_id"][:13] + "-" + plan["plan_id"][13:],
+                                            "Justification": "INC-77 OOM"}, timeout=60)
+    assert rc == 0, out
+    shown = out.index("REMEDIATION PLAN %s" % plan["plan_id"])
+    assert shown < out.index("Type the plan id") < out.index("Justification") < out.index("SIGNED approval")
+    assert '"256Mi" -> "384Mi"' in out
+    approval = json.loads((shell.work / "approval.json").read_text())
+    assert approval["justification"] == "INC-77 OOM" and approval["approval_plan_id"] == plan["plan_id"]
+    allowed = shell.home / "allowed_signers"
+    allowed.write_text("alice %s\n" % (shell.home / ".ssh" / "aiops_alice.pub").read_text().strip())
+    signed = {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice", "justification": "INC-77 OOM",
+              "decided_at": approval["approval_decided_at"], "signature": approval["approval_signature"]}
+    assert SignatureVerifier(str(allowed), {"alice": "critical"})(signed, plan["plan_id"], "medium") == "alice"
+
+    (shell.work / "approval.json").unlink()
+    rc, out = approve_on_a_terminal(shell, {"Type the plan id": "NOTTHEPLAN"})
+    assert rc != 0 and "Not signed: you gave plan id NOTTHEPLAN, not plan %s" % plan["plan_id"] in " ".join(out.split()), out
+    assert not (shell.work / "approval.json").exists()
