@@ -260,7 +260,7 @@ def _propose(category, result, diagnosis):
             out.append(proposal)
         else:
             # Deleting the dead pod is clean-up; what keeps the next one from being evicted is this.
-            out.append(_manual(target, evicted_title(culprit), evicted_steps(culprit, tref, ns)))
+            out.append(_manual(target, evicted_title(culprit, diagnosis), evicted_steps(culprit, tref, ns)))
     elif category == "DeadlineExceeded":
         if is_pod_diag:
             out.append(_proposal("delete_pod", pod_target(ns, name), {},
@@ -366,7 +366,7 @@ def _propose(category, result, diagnosis):
                 diagnosis, culprit.get("resource"), lambda c: workload_target(diagnosis, c),
                 lambda action, tgt, params, text, reversible, rollback, steps, basis: _proposal(
                     action, tgt, params, None, text, reversible, rollback, steps, basis)))
-        out.append(_manual(target, schedule_title(category, culprit, facts, tref),
+        out.append(_manual(target, schedule_title(category, culprit, facts, tref, diagnosis),
                            schedule_steps(category, culprit, name, ns, tref)))
     elif category == "VolumeMountFailure":
         out.append(_manual(target, volume_title(culprit, facts, result), volume_steps(culprit, name, ns)))

@@ -297,7 +297,7 @@ def probe_failure(result, kind):
     return None
 
 
-def schedule_title(category, culprit, facts, tref):
+def schedule_title(category, culprit, facts, tref, diagnosis=None):
     """What to change so the scheduler can place the pod, from the scheduler's reasons."""
     reasons = [r for r in (facts or {}).get("reasons") or [] if isinstance(r, dict)]
     kinds = set(r.get("kind") for r in reasons)
@@ -320,15 +320,23 @@ def schedule_title(category, culprit, facts, tref):
                 taint, also)
         if taint:
             return "Add a toleration for taint %s to %s, or remove the taint from the nodes%s" % (taint, tref, also)
-        return "Add a toleration for the nodes' taints to %s, or remove them%s" % (tref, also)
+        return _unnamed_taint_title(culprit, tref, also)
     if category == "UnschedulableNodeAffinity":
         selector = culprit.get("node_selector")
         if isinstance(selector, dict) and selector:
             terms = ",".join("%s=%s" % item for item in sorted(selector.items()))
             return "Label a node %s or change the nodeSelector of %s%s" % (terms, tref, also)
         if reasons:
-            return "Change the node affinity/nodeSelector of %s to match a node's labels, or label one%s" % (
-                tref, also)
+            args, _pod = _pod_ref(diagnosis)
+            return ("Match the nodeSelector/affinity of %s to a node's labels (%s): the message does not say which "
+                    "label is missing; compare kubectl get pod %s -o jsonpath='{.spec.nodeSelector}"
+                    "{.spec.affinity.nodeAffinity}' with kubectl get nodes --show-labels%s" % (
+                        tref, _share(culprit), args, also))
+        node = (diagnosis or {}).get("node")
+        if node and (facts or {}).get("failed_pod"):
+            return ("Match the nodeSelector/affinity of %s to the labels of node %s, whose kubelet rejected the pod "
+                    "(NodeAffinity: a label changed after scheduling, or nodeName bypassed the scheduler); kubectl get "
+                    "node %s --show-labels" % (tref, node, node))
     if category == "UnschedulableVolume":
         claims = culprit.get("claims") or []
         reason = str(culprit.get("reason") or "")
@@ -341,6 +349,11 @@ def schedule_title(category, culprit, facts, tref):
         if claims:
             return "Bind PersistentVolumeClaim %s: give it a StorageClass that provisions, or a matching PV" % (
                 ", ".join(claims))
+        if "unbound" in reason:
+            args, _pod = _pod_ref(diagnosis)
+            return ("Bind the PersistentVolumeClaims of %s (a StorageClass that provisions, or a matching PV): the "
+                    "message names none; list them with kubectl get pod %s -o jsonpath='{..claimName}' and read why "
+                    "each is Pending with kubectl describe pvc" % (tref, args))
     reason = str(culprit.get("reason") or "")
     if "anti-affinity" in reason:
         return "Relax the pod anti-affinity of %s or add nodes: every node already runs a pod it excludes%s" % (
@@ -348,6 +361,23 @@ def schedule_title(category, culprit, facts, tref):
     if "free ports" in reason or "PodFitsHostPorts" in reason:   # the predicate's name before 1.14
         return "Drop or change the hostPort of %s, or add nodes: the port is taken on every node%s" % (tref, also)
     return "Make the pod schedulable"
+
+
+def _share(culprit):
+    affected, total = culprit.get("nodes_affected"), culprit.get("nodes_total")
+    return "%s/%s nodes do not match" % (affected, total) if affected and total else "no node matches"
+
+
+def _unnamed_taint_title(culprit, tref, also):
+    """The message does not name the taint: the headline names the command that reads it from the nodes."""
+    selector = culprit.get("node_selector")
+    columns = "-o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints"
+    if isinstance(selector, dict) and selector:
+        terms = ",".join("%s=%s" % item for item in sorted(selector.items()))
+        return ("Add to %s a toleration for the taint of the nodes its nodeSelector %s picks (the message does not "
+                "name it; read it with kubectl get nodes -l %s %s)%s" % (tref, terms, terms, columns, also))
+    return ("Add to %s a toleration for the nodes' taint the message does not name (read it with kubectl get nodes "
+            "%s), or remove that taint%s" % (tref, columns, also))
 
 
 def volume_title(culprit, facts, result=None):
@@ -384,7 +414,7 @@ def admission_title(culprit, tref):
     return "Make the pod template admissible"
 
 
-def evicted_title(culprit):
+def evicted_title(culprit, diagnosis=None):
     """What keeps the next pod from being evicted, from the eviction message's resource, container and figures."""
     resource = culprit.get("resource") or "a resource"
     if culprit.get("scope") == "pod_limit":
@@ -393,6 +423,17 @@ def evicted_title(culprit):
     if culprit.get("container") and culprit.get("usage"):
         return "Give container %s a %s request of at least its use (%s used, request %s)" % (
             culprit["container"], resource, _human(culprit["usage"]), culprit.get("request") or "none")
+    if diagnosis is not None and resource in ("memory", "disk", "ephemeral-storage", "nodefs", "imagefs"):
+        # Node pressure without the container or figures: the headline names where to look on which node.
+        args, pod = _pod_ref(diagnosis)
+        node = diagnosis.get("node")
+        where = "node %s" % node if node else "the node of pod %s (kubectl get pod %s -o wide)" % (pod, args)
+        if resource == "memory":
+            return ("Set memory requests to their use on the pods that fill %s: the kubelet evicted %s under memory "
+                    "pressure; find them with kubectl top pods -A --sort-by=memory" % (where, pod))
+        return ("Give the pods that fill the disk of %s ephemeral-storage limits, or clean its images and logs: the "
+                "kubelet evicted %s under %s pressure; on the node: du -sh /var/lib/kubelet/pods/* /var/log/pods" % (
+                    where, pod, resource))
     return "Relieve the node's %s pressure (the kubelet evicted pods to reclaim it)" % resource
 
 
