@@ -254,13 +254,13 @@ def test_awx_execute_job_as_documented(kube_api, shell, awx_api):
 
 # ------------------------------------------------------------------ approve.yml on a terminal (no cluster needed)
 
-def approve_on_a_terminal(shell, answers, timeout=180):
+def approve_on_a_terminal(shell, answers, timeout=180, extra=()):
     """ansible-playbook aiops.k8s.approve on a pseudo-terminal; answers {prompt text: typed line}."""
     import pty
     import select
     import time
     argv = [os.path.join(BIN, "ansible-playbook"), "aiops.k8s.approve", "-e", "plan_file=plan.json",
-            "-e", "signing_key=~/.ssh/aiops_alice", "-e", "approver=alice"]
+            "-e", "signing_key=~/.ssh/aiops_alice", "-e", "approver=alice"] + list(extra)
     env = ansible_environment(str(shell.work / "kubeconfig"), {"HOME": str(shell.home)})
     pid, fd = pty.fork()
     if pid == 0:  # child: exec at once
@@ -316,4 +316,12 @@ def test_approve_on_a_terminal_prints_the_plan_then_asks(shell):
     (shell.work / "approval.json").unlink()
     rc, out = approve_on_a_terminal(shell, {"Type the plan id": "NOTTHEPLAN"})
     assert rc != 0 and "Not signed: you gave plan id NOTTHEPLAN, not plan %s" % plan["plan_id"] in " ".join(out.split()), out
+    assert not (shell.work / "approval.json").exists()
+
+    # Nobody answers: the prompt ends at approval_prompt_timeout; without a terminal it returns at once.
+    rc, out = approve_on_a_terminal(shell, {}, timeout=90, extra=["-e", "approval_prompt_timeout=2"])
+    assert rc != 0 and "Not signed: no plan id was given for plan %s" % plan["plan_id"] in " ".join(out.split()), out
+    rc, out = shell("ansible-playbook aiops.k8s.approve -e plan_file=plan.json -e signing_key=~/.ssh/aiops_alice "
+                    "-e approver=alice")
+    assert rc != 0 and "Without a terminal pass -e approval_plan_id=%s" % plan["plan_id"] in " ".join(out.split())
     assert not (shell.work / "approval.json").exists()
