@@ -471,4 +471,4 @@ def _user():
 
 
 def _one_line(exc):
-    return " ".join(("%s" % exc).split()) or type(exc).__name__
+    return " ".join(("%s" % exc).split()) or exc.__class__.__name__

@@ -3,12 +3,14 @@
 import json
 import os
 import subprocess
+import sys
 import tarfile
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(REPO, ".venv", "bin")
+# The ansible-galaxy of the Python running the tests (.venv, or a make test-matrix venv).
+BIN = os.path.dirname(sys.executable)
 
 # Top-level folders and files that must never reach Galaxy: developer tooling, caches, build output.
 FORBIDDEN_PREFIXES = ("benchmarks/", "scripts/", "tests/output/", ".hypothesis/", ".cache/", ".venv/", ".collections/",
