@@ -46,6 +46,11 @@ def test_crash_title_from_log_line_exit_code_and_command():
              "root_cause": "Init container wait never completes (running 2h)"}
     assert steps.crash_title("InitContainerFailure", stuck, "wait", None).startswith(
         "Read the current log of init container wait in pod wp/wp-1 (kubectl logs wp-1 -n wp -c wait)")
+    refused = {"facts": {}, "culprit": {}, "evidence": [], "namespace": "ns", "name": "rc-1",
+               "root_cause": "The runtime could not start container a: not a directory"}
+    assert steps.crash_title("RunContainerError", refused, "a", None) == (
+        "Change the spec of container a in pod ns/rc-1 that the runtime refuses: The runtime could not start "
+        "container a: not a directory")
     assert steps.oom_title({"namespace": "shop", "name": "web-1"}, "app", "deployment/web").startswith(
         "Raise the memory limit of container app in deployment/web above its peak use: it was OOM-killed (exit 137) "
         "and the capture has no limit; read it with kubectl get pod web-1 -n shop -o jsonpath=")

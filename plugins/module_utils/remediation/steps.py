@@ -194,6 +194,13 @@ def missing_fact_title(category, result, container, exit_code):
         return ("Check the container runtime on %s (crictl info; journalctl -u containerd -u kubelet): creating "
                 "%s timed out, the runtime or node is overloaded" % ("node %s" % node if node else "the node of pod "
                                                                     + pod, who))
+    if category in ("RunContainerError", "CreateContainerError"):
+        # The runtime refused to create/start the process: there is no application log, the runtime's message is
+        # the deciding fact (a mount, a device, a security option of the container's spec).
+        # OCI messages nest their causes: the decisive clause is the last one, so a long message keeps its tail.
+        text = " ".join(root.split())
+        return "Change the spec of %s in pod %s that the runtime refuses: %s" % (
+            who, pod, text if len(text) <= 140 else "..." + text[-137:])
     if "never completes" in root:
         return ("Read the current log of %s in pod %s (kubectl logs %s %s): it has not finished, so find what "
                 "it is waiting for" % (who, pod, args, which))
