@@ -59,6 +59,17 @@ options:
       - Directory of the operation store where the pre-change object is saved (mode 0600).
       - Defaults to E(AIOPS_K8S_STATE_DIR), else C(~/.local/state/aiops-k8s/operations).
     type: path
+  plan_shown:
+    description:
+      - Whether O(plan) is the plan the approver was shown (the plan-stage artifact, or planned in this run before an
+        interactive approval); then approval latency and expiry count from its C(created_at).
+      - V(false) when the plan was made again in this run for a pre-approval given on an earlier showing; latency and
+        expiry then count from the first showing of the same plan id recorded in the operation store by
+        the plan stage (M(aiops.k8s.remediation_plan) with C(record_shown=true)), MAC verified (a forged one is
+        ignored). Without one the shown time, latency and SLA breach are recorded as unknown (null)
+        and the gate's reason says so.
+    type: bool
+    default: true
   validation_window:
     description:
       - Seconds to watch the target after the change. The rollout must be complete at the end of the window and
@@ -155,8 +166,12 @@ operation:
       type: str
     gate:
       description: "The gate's verdict: verdict (approved, refused, not_required), reason, approver, mode,
-        decided_at, plan_shown_at, sla_seconds, latency_seconds, sla_breached."
+        decided_at, plan_shown_at (null when unknown, see O(plan_shown)), sla_seconds, latency_seconds, sla_breached."
       type: dict
+    problems:
+      description: Why the plan's shown time is unknown or a stored showing was ignored; only when there is such a note.
+      type: list
+      elements: str
     drift:
       description: checked, drifted, reason.
       type: dict
@@ -226,7 +241,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcno
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import awx, integrity
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import shown, signatures
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import execute
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
@@ -251,6 +266,7 @@ def argument_spec():
         poll_interval=dict(type="float", default=2.0),
         rollback_on_failure=dict(type="bool", default=True),
         phr_opt_out=dict(type="bool", default=False),
+        plan_shown=dict(type="bool", default=True),
     )
     return spec
 
@@ -289,7 +305,12 @@ def main():
         cluster = cluster_from_module(module)
     except AiopsError as exc:
         module.fail_json(msg=str(exc), changed=False, aiops=marker)
-    changed, operation, diff = execute(cluster, params["plan"], params["approval"], options, utcnow)
+    plan, problems = shown.bind_shown(params["plan"], state_dir, key, params["plan_shown"])
+    changed, operation, diff = execute(cluster, plan, params["approval"], options, utcnow)
+    if problems:  # the gate's reason and the PHR record say why the shown time is unknown or was not trusted
+        operation["problems"] = problems
+        gate = operation.get("gate") or {}
+        gate["reason"] = "; ".join([gate["reason"]] + problems if gate.get("reason") else problems)
     operation = redact_obj(operation)
     result = {"changed": changed, "operation": operation, "aiops": marker}
     if module._diff and diff is not None:

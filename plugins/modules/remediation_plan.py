@@ -23,7 +23,8 @@ description:
   - The plan id is 26 characters (about 128 bits) derived from the plan's content, so it is the same when planning
     again against an unchanged target and different as soon as the target, the action or the params differ. An
     approval names this id, which binds it to exactly this change.
-  - Read-only on the cluster. Never changes anything there (locally it makes the per-user plan key on first use).
+  - Read-only on the cluster. Never changes anything there (locally it makes the per-user plan key on first use and,
+    with O(record_shown), records the plan as shown).
 options:
   diagnosis:
     description:
@@ -54,6 +55,21 @@ options:
       - Params a conditional approval would change (for example a different C(memory_limit)).
       - When set, RV(conditional_plan) is the re-bound plan with its own id, which the approver must name.
     type: dict
+  record_shown:
+    description:
+      - Record the plan as shown to the approver in the operation store (C(shown-plans/<plan id>.json), MAC signed),
+        as the plan stage of C(aiops.k8s.remediate_pod) does. A later run that plans again for a pre-approval of
+        the same id measures approval latency and expiry from this first showing.
+      - First writer wins while that showing is live; showing the same plan id again returns the plan with the first
+        showing's C(created_at) and C(expires_at). An expired showing is replaced (a new showing starts a new clock).
+      - The only local write besides the per-user plan key; nothing changes on the cluster.
+    type: bool
+    default: false
+  state_dir:
+    description:
+      - The operation store for O(record_shown) (as for M(aiops.k8s.remediate)); default E(AIOPS_K8S_STATE_DIR),
+        else C(~/.local/state/aiops-k8s/operations).
+    type: path
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
 attributes:
@@ -138,10 +154,14 @@ plan:
       description: sha256 of the target's spec when planned.
       type: str
     created_at:
-      description: When the plan was made (UTC, ISO 8601).
+      description: When the plan was made (UTC, ISO 8601); with O(record_shown), when this plan id was first shown.
       type: str
     expires_at:
       description: created_at plus the tier SLA; approvals after it are refused.
+      type: str
+    plan_shown_at:
+      description: When this plan id was first shown (the stored showing kept by O(record_shown)); only present when
+        an earlier showing was kept, and then equal to created_at.
       type: str
     sla_seconds:
       description: The SLA applied.
@@ -185,6 +205,18 @@ plan:
           C($XDG_CONFIG_HOME/aiops-k8s/plan.key) (C(~/.config/aiops-k8s/plan.key)), made 0600 from random bytes on
           first use. Plan and execute jobs on different hosts or containers need a shared key.
       type: str
+plan_shown:
+  description:
+    - With O(record_shown), the showing recorded in the operation store. C(recorded) is false when an earlier live
+      showing of this plan id was kept; C(shown_at) is the first showing's time; C(path) the file; C(problems)
+      notes about a stored showing that was ignored (unreadable, or no valid MAC).
+  returned: when record_shown is true
+  type: dict
+  sample:
+    recorded: true
+    shown_at: "2026-12-02T19:54:46Z"
+    path: /home/u/.local/state/aiops-k8s/operations/shown-plans/K7QM4XTAR2PZ9WDHC6VN3EBJ5G.json
+    problems: []
 conditional_plan:
   description: The plan with O(params_override) applied and its own id; only when O(params_override) is set.
   returned: when params_override is set
@@ -203,7 +235,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import aut
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import cluster_from_module, target_path
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import utcnow
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore, shown
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.observe import snapshot
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import (
@@ -221,6 +253,8 @@ def argument_spec():
         action=dict(type="str", choices=EXECUTABLE),
         policy=dict(type="dict", default={}),
         params_override=dict(type="dict"),
+        record_shown=dict(type="bool", default=False),
+        state_dir=dict(type="path"),
     )
     return spec
 
@@ -242,8 +276,16 @@ def main():
         if params["diagnosis"].get("usage"):
             # Opted in at diagnosis (metrics=true): the baseline the validation checkpoints compare with.
             plan["pre_metrics"] = snapshot(cluster, plan, now)
-        key = integrity.load_key()
+        state_dir = opstore.state_dir(params["state_dir"]) if params["record_shown"] else None
+        key = integrity.load_key(state_dir=state_dir)
         result = {"changed": False, "plan": integrity.sign(plan, key), "aiops": marker}
+        if params["record_shown"]:
+            first, recorded, problems = shown.record_shown(state_dir, result["plan"], key, now)
+            if not recorded:  # shown before and still live: its shown time and expiry stand
+                result["plan"] = shown.with_shown_time(result["plan"], first, key)
+                plan = {k: v for k, v in result["plan"].items() if k != integrity.FIELD}
+            result["plan_shown"] = {"recorded": recorded, "shown_at": first["created_at"], "problems": problems,
+                                    "path": shown.shown_path(state_dir, plan["plan_id"])}
         if params["params_override"]:
             limits = safety.merge(site, params["policy"])["limits"]
             result["conditional_plan"] = integrity.sign(rebind(plan, params["params_override"], limits), key)

@@ -352,6 +352,7 @@ def _operation_record(run, created_at, operation, plan, diagnoses, approval, val
         _apply_rollback(record, extra)
     if operation.get("error"):
         record["problems"].append("operation error: %s" % operation["error"])
+    record["problems"].extend(p for p in operation.get("problems") or [] if isinstance(p, str))  # e.g. shown time unknown
     return record
 
 

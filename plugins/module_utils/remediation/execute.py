@@ -23,7 +23,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import Aio
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import isoformat, parse_time, seconds_between
 from ansible_collections.aiops.k8s.plugins.module_utils.common.vocabulary import tier_rank
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.api import is_conflict, object_path, target_path
-from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
+from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore, shown as showings
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes import (
     ActionError, build_change, changed_since, comparable, is_controller_owned, restored,
@@ -60,7 +60,7 @@ def new_operation(plan, approval, operation_id, now):
         "tier_reason": None,
         "approval": approval,
         "gate": {"verdict": "refused", "reason": None, "approver": None, "mode": None, "decided_at": None,
-                 "plan_shown_at": plan.get("created_at"), "sla_seconds": None, "latency_seconds": None,
+                 "plan_shown_at": showings.shown_at(plan), "sla_seconds": None, "latency_seconds": None,
                  "sla_breached": None},
         "drift": {"checked": False, "drifted": False, "reason": None},
         "status": "refused",
@@ -142,7 +142,7 @@ def authenticate(approval, tier, options, plan_id, awx_verified=False):
 
 
 def _gate_record(operation, plan, approval, verdict, reason, approver, mode, sla, now):
-    shown = parse_time(plan.get("created_at")) if isinstance(plan, dict) else None
+    shown = parse_time(showings.shown_at(plan)) if isinstance(plan, dict) else None
     decided = parse_time((approval or {}).get("decided_at")) if approval else None
     if verdict != "refused" and mode == "trivial":
         decided = decided or now
