@@ -191,9 +191,9 @@ def missing_fact_title(category, result, container, exit_code):
     root = str((result or {}).get("root_cause") or "")
     if category == "CreateContainerError" and ((result or {}).get("facts") or {}).get("transient"):
         node = (result or {}).get("node")
+        where = "node %s" % node if node else "the node of pod %s" % pod
         return ("Check the container runtime on %s (crictl info; journalctl -u containerd -u kubelet): creating "
-                "%s timed out, the runtime or node is overloaded" % ("node %s" % node if node else "the node of pod "
-                                                                    + pod, who))
+                "%s timed out, the runtime or node is overloaded" % (where, who))
     if category in ("RunContainerError", "CreateContainerError"):
         # The runtime refused to create/start the process: there is no application log, the runtime's message is
         # the deciding fact (a mount, a device, a security option of the container's spec).

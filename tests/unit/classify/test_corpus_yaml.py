@@ -27,25 +27,20 @@ def _flow_pairs(node):
         for key, value in node.value:
             if node.flow_style:
                 yield key, value
-            for pair in _flow_pairs(value):
-                yield pair
+            yield from _flow_pairs(value)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            for pair in _flow_pairs(item):
-                yield pair
+            yield from _flow_pairs(item)
 
 
 def _strings(data):
     if isinstance(data, dict):
         for key, value in data.items():
-            for text in _strings(key):
-                yield text
-            for text in _strings(value):
-                yield text
+            yield from _strings(key)
+            yield from _strings(value)
     elif isinstance(data, list):
         for item in data:
-            for text in _strings(item):
-                yield text
+            yield from _strings(item)
     elif isinstance(data, str):
         yield data
 
@@ -70,7 +65,7 @@ def test_kubelet_messages_with_a_comma_are_whole(path):
         raw = handle.read()
     texts = list(_strings(yaml.safe_load(raw)))
     for tail in WHOLE:
-        head = tail.split(",")[0]
+        head = tail.split(",", maxsplit=1)[0]
         # every occurrence in the file's text is a whole message once loaded
         assert raw.count(tail) == sum(text.count(tail) for text in texts), (path, tail)
         assert not [t for t in texts if t.rstrip().endswith(head) and "probe" in head], (path, head)
