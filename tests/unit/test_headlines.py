@@ -97,7 +97,7 @@ def test_nfs_mount_and_sandbox_titles():
     flannel = {"evidence": [{"detail": "networkPlugin cni failed to set up pod network: open /run/flannel/subnet.env: "
                                        "no such file or directory"}]}
     assert steps.sandbox_title(flannel, None, "p").startswith("Start the CNI plugin on the node of pod p")
-    assert steps.sandbox_title({}, "n1", "p") == "Repair the CNI/runtime on node n1"
+    assert steps.sandbox_title({}, "n1", "p").startswith("Read the CNI plugin's and the runtime's log on node n1")
 
 
 def test_missing_fact_titles_name_the_command_for_this_pod():
@@ -123,3 +123,10 @@ def test_missing_fact_titles_name_the_command_for_this_pod():
     assert "the node of pod shop/web-1 (kubectl get pod web-1 -n shop -o wide)" in memory
     # without the diagnosis (an old caller) the generic fallback stays, and the grading counts it as boilerplate
     assert steps.evicted_title({"resource": "memory"}).startswith("Relieve the node's memory pressure")
+
+
+def test_sandbox_title_without_a_known_cause_names_the_node_logs():
+    result = {"evidence": [{"detail": "networkPlugin cni failed to set up pod: netplugin failed with no error message"}]}
+    assert steps.sandbox_title(result, "n1", "p").startswith(
+        "Read the CNI plugin's and the runtime's log on node n1 to repair them")
+    assert steps.sandbox_title(result, None, "p") == "Repair the CNI/runtime on the node of pod p"

@@ -492,4 +492,9 @@ def sandbox_title(result, node, name):
     for pattern, title in _SANDBOX:
         if pattern.search(texts):
             return title % where
+    if node:
+        # No known cause in the message: the CNI plugin's own log on that node is the missing fact.
+        return ("Read the CNI plugin's and the runtime's log on %s to repair them: the sandbox error matches no "
+                "known cause (kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s; on the node "
+                "journalctl -u kubelet -u containerd | grep -i sandbox)" % (where, node))
     return "Repair the CNI/runtime on %s" % where
