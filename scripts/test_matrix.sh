@@ -23,8 +23,9 @@ rows=("$@")
 
 find_python() {
   local want=$1 cand
-  for cand in "$want" "$HOME/.pyenv/versions/${want#python}"*/bin/python; do
-    if command -v "$cand" >/dev/null 2>&1; then command -v "$cand"; return 0; fi
+  # pyenv's shims exist for every version but fail unless it is selected: try each candidate for real.
+  for cand in "$HOME/.pyenv/versions/${want#python}"*/bin/python "$want"; do
+    if "$cand" -c 'import sys' >/dev/null 2>&1; then command -v "$cand"; return 0; fi
   done
   return 1
 }

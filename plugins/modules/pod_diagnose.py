@@ -119,27 +119,12 @@ options:
       - The OOMKilled root cause then states the usage figure and the proposed memory limit is computed from it.
     type: bool
     default: false
-  prometheus_url:
-    description:
-      - With O(metrics=true), also read each container's peak working set and CPU over O(prometheus_window) from
-        this Prometheus HTTP API (two C(query_range) calls for the namespaces diagnosed); the peak is then shown
-        with the sample and the OOMKilled memory limit is sized from it. Unreachable or refused is a note in
-        RV(problems).
-    type: str
-  prometheus_token:
-    description:
-      - Bearer token sent to O(prometheus_url) (only in the C(Authorization) header; never printed).
-    type: str
   prometheus_window:
     description:
-      - Seconds of history the peaks are taken over, ending at the evidence clock.
+      - With O(metrics=true) and O(prometheus_url), seconds of history the peaks are taken over, ending at the
+        evidence clock.
     type: int
     default: 3600
-  prometheus_validate_certs:
-    description:
-      - Verify the TLS certificate of O(prometheus_url).
-    type: bool
-    default: true
   redact_patterns:
     description:
       - Extra regular expressions whose matches are masked in logs and messages, on top of the built-in
@@ -170,6 +155,7 @@ options:
     default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.prometheus
   - aiops.k8s.ai_options
 attributes:
   check_mode:

@@ -40,24 +40,11 @@ options:
         C(metrics/pod-metrics.json), C(metrics/node-metrics.json), C(metrics/top-pods.txt), C(metrics/top-nodes.txt)).
       - When set, no cluster is contacted and the connection options are ignored.
     type: path
-  prometheus_url:
-    description:
-      - Base URL of a Prometheus HTTP API (for example V(https://prometheus.example:9090)) to read peak usage from.
-    type: str
-  prometheus_token:
-    description:
-      - Bearer token sent to O(prometheus_url).
-    type: str
   prometheus_window:
     description:
       - Seconds of history the peaks are taken over.
     type: int
     default: 86400
-  prometheus_validate_certs:
-    description:
-      - Verify the TLS certificate of O(prometheus_url).
-    type: bool
-    default: true
   headroom_percent:
     description:
       - Headroom added above the observed usage (peak when known) for a recommended request.
@@ -80,6 +67,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.prometheus
 attributes:
   check_mode:
     support: full
