@@ -208,7 +208,8 @@ plan:
 plan_shown:
   description:
     - With O(record_shown), the showing recorded in the operation store. C(recorded) is false when an earlier live
-      showing of this plan id was kept; C(shown_at) is the first showing's time; C(path) the file; C(problems)
+      showing of this plan id was kept, or when the store cannot be written (a warning; planning still succeeds and
+      C(problems) says why); C(shown_at) is the first showing's time; C(path) the file; C(problems)
       notes about a stored showing that was ignored (unreadable, or no valid MAC).
   returned: when record_shown is true
   type: dict
@@ -280,8 +281,12 @@ def main():
         key = integrity.load_key(state_dir=state_dir)
         result = {"changed": False, "plan": integrity.sign(plan, key), "aiops": marker}
         if params["record_shown"]:
-            first, recorded, problems = shown.record_shown(state_dir, result["plan"], key, now)
-            if not recorded:  # shown before and still live: its shown time and expiry stand
+            try:
+                first, recorded, problems = shown.record_shown(state_dir, result["plan"], key, now)
+            except opstore.OpStoreError as exc:  # planning still stands; only the later latency becomes unknown
+                first, recorded, problems = result["plan"], False, [str(exc)]
+                module.warn("%s: a pre-approval that plans again will record the shown time as unknown" % exc)
+            if first is not result["plan"]:  # shown before and still live: its shown time and expiry stand
                 result["plan"] = shown.with_shown_time(result["plan"], first, key)
                 plan = {k: v for k, v in result["plan"].items() if k != integrity.FIELD}
             result["plan_shown"] = {"recorded": recorded, "shown_at": first["created_at"], "problems": problems,

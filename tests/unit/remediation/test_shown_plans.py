@@ -122,3 +122,12 @@ def test_bind_never_signs_a_plan_that_is_not_genuine(tmp_path, make_diagnosis, m
     assert shown.bind_shown(forged, str(tmp_path), KEY, shown_here=False) == (forged, [])
     foreign = signed_plan(make_diagnosis, make_deployment, now, OTHER_KEY)
     assert shown.bind_shown(foreign, str(tmp_path), KEY, shown_here=False) == (foreign, [])
+
+
+def test_an_unwritable_store_is_an_op_store_error(tmp_path, make_diagnosis, make_deployment, now):
+    """remediation_plan turns this into a warning: planning stands, only the later shown time is unknown."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    plan = signed_plan(make_diagnosis, make_deployment, now)
+    with pytest.raises(opstore.OpStoreError):
+        shown.record_shown(str(blocker), plan, KEY, now)
