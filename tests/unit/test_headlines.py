@@ -130,3 +130,19 @@ def test_sandbox_title_without_a_known_cause_names_the_node_logs():
     assert steps.sandbox_title(result, "n1", "p").startswith(
         "Read the CNI plugin's and the runtime's log on node n1 to repair them")
     assert steps.sandbox_title(result, None, "p") == "Repair the CNI/runtime on the node of pod p"
+
+
+def test_volume_titles_from_the_kubelet_mount_message():
+    csi = {"node": "w1", "evidence": [{"detail": 'MountVolume.MountDevice failed for volume "pvc-1" : driver name '
+                                                 'ebs.csi.aws.com not found in the list of registered CSI drivers'}]}
+    assert steps.volume_title({"volume": "pvc-1", "cause": "mount_failed"}, {}, csi).startswith(
+        "Run the node plugin of CSI driver ebs.csi.aws.com on node w1 so it registers with the kubelet there")
+    key = {"evidence": [{"detail": 'MountVolume.SetUp failed for volume "cfg" : configmap references non-existent '
+                                   'config key: app.yaml'}]}
+    assert steps.volume_title({"volume": "cfg", "cause": "mount_failed"}, {}, key) == (
+        "Add key app.yaml to the ConfigMap of volume cfg, or fix that key in the volume's items")
+    # kubelet 1.5 and older named neither the kind nor the key: the headline names the command that shows them
+    old = {"namespace": "ns", "name": "p", "evidence": [{"detail": "MountVolume.SetUp failed for volume cfg with: "
+                                                                   "references non-existent config key."}]}
+    assert "the message does not name the key; read them with kubectl get pod p -n ns -o jsonpath=" in \
+        steps.volume_title({"volume": "cfg", "cause": "mount_failed"}, {}, old)

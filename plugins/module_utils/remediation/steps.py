@@ -387,6 +387,13 @@ def _unnamed_taint_title(culprit, tref, also):
             "%s), or remove that taint%s" % (tref, columns, also))
 
 
+# kubelet pkg/volume/csi: "driver name X not found in the list of registered CSI drivers"; pkg/volume/configmap
+# and secret: "configmap references non-existent config key: K" (1.5 and older: no kind and no key).
+_CSI_UNREGISTERED = re.compile(r"driver name (\S+) not found in the list of registered CSI drivers")
+_KEY_MISSING = re.compile(r"(?:(configmap|secret) )?references non-existent (?:config|secret) key(?:: ([\w.-]+))?",
+                          re.I)
+
+
 def volume_title(culprit, facts, result=None):
     """What to change so the volume mounts, from the mount failure's cause."""
     volume = culprit.get("volume")
@@ -397,6 +404,24 @@ def volume_title(culprit, facts, result=None):
         if nfs or ("exit status 32" in text and "nfs" in text.lower()):
             return ("Make the NFS export %s mountable from the node (mount exit 32: server unreachable, path not "
                     "exported to the node, or no NFS client there)" % (nfs.group(1) if nfs else "of volume %s" % volume))
+    texts = " ".join(str((item or {}).get("detail") or "") for item in (result or {}).get("evidence") or [])
+    texts += " " + str((result or {}).get("root_cause") or "")
+    csi = _CSI_UNREGISTERED.search(texts)
+    if csi:
+        node = (result or {}).get("node")
+        return ("Run the node plugin of CSI driver %s on %s so it registers with the kubelet there (volume %s): "
+                "check it with kubectl get csinode %s -o jsonpath='{.spec.drivers[*].name}'" % (
+                    csi.group(1), "node %s" % node if node else "the pod's node", volume, node or "<node>"))
+    key = _KEY_MISSING.search(texts)
+    if key:
+        kind = {"secret": "Secret", "configmap": "ConfigMap"}.get((key.group(1) or "").lower(), "ConfigMap/Secret")
+        if key.group(2):
+            return "Add key %s to the %s of volume %s, or fix that key in the volume's items" % (
+                key.group(2), kind, volume)
+        args, _pod = _pod_ref(result)
+        return ("Add the key the items of volume %s reference to its %s, or fix the items: the message does not name "
+                "the key; read them with kubectl get pod %s -o jsonpath='{.spec.volumes[?(@.name==\"%s\")]}'" % (
+                    volume, kind, args, volume))
     if cause == "multi_attach":
         seconds = (facts or {}).get("multi_attach_seconds")
         held = "pod %s" % culprit["used_by"] if culprit.get("used_by") else "another node"
