@@ -124,7 +124,7 @@ EXAMPLES = r"""
       decision: approve
       approver: "{{ approver }}"
       justification: "{{ justification }}"
-      decided_at: "{{ now(utc=true).isoformat() }}"
+      decided_at: "{{ now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ') }}"
       mode: pre_approved
     validation_window: 60
   register: remediation
