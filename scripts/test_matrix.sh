@@ -10,7 +10,7 @@
 # Each row's output goes to .cache/matrix/<core>/log; a summary table is printed at the end. Nothing is shared
 # between rows or with the main .venv (own venv, own ansible-test HOME, own sanity copy).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 
 # core -> Python. ansible-core >= 2.20 needs Python >= 3.12 (pyenv has it on the project machines).

@@ -21,7 +21,7 @@ options:
       - Base URL of a Prometheus HTTP API (for example V(https://prometheus.example:9090)) to read each container's
         peak working set and CPU from over O(prometheus_window) (C(query_range) calls for the namespaces read), because
         one metrics-server sample cannot show a peak. Off when unset.
-      - Unreachable or refused is a note in RV(problems), never a failure.
+      - Unreachable or refused is a note among the result's problems, never a failure.
     type: str
   prometheus_token:
     description:

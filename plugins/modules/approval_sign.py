@@ -187,7 +187,7 @@ def sign_approval(plan, plan_id, approver, justification, private_key, now):
     allowed = os.environ.get(signatures.ENV_ALLOWED_SIGNERS)
     if allowed:
         # Only the key/principal pair is checked here (tier and window are the executor's to judge).
-        verify = signatures.SignatureVerifier(os.path.expanduser(allowed), {approver: "critical"})
+        verify = signatures.verifier_from_environment({"approvers": {approver: "critical"}})
         try:
             verify(approval, plan["plan_id"], "trivial")
         except GateRefusal:

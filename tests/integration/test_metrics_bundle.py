@@ -49,8 +49,8 @@ def test_bundle_has_the_four_metrics_files_and_the_offline_diagnosis_shows_usage
     # One LIST each: PodMetrics of the namespace asked for, NodeMetrics of the cluster.
     assert sorted(lists) == ["/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods", "/apis/metrics.k8s.io/v1beta1/nodes"]
     folder = bundle / "metrics"
-    assert sorted(p.name for p in folder.iterdir()) == ["node-metrics.json", "pod-metrics.json", "top-nodes.txt",
-                                                          "top-pods.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "node-metrics.json", "pod-metrics.json", "top-nodes.txt", "top-pods.txt"]
     pods = json.loads((folder / "pod-metrics.json").read_text())
     assert pods["kind"] == "PodMetricsList" and [i["metadata"]["name"] for i in pods["items"]] == ["web-new-0"]
     # The text files read back to the same figures as the JSON (kubectl top rounds to Mi and millicores).

@@ -154,20 +154,20 @@ def _refused(line, lines):
 # Application-level failures on a path (a volume's state, not the code): the line names the path, often with no
 # error keyword, and the fix is a change to the volume or the start-up step, not to hand to the app's owner.
 # initdb/pg_basebackup: 'directory "/var/lib/postgresql/data" exists but is not empty'; rm/rmdir/mv ENOTEMPTY.
-_NOT_EMPTY = re.compile(r"directory [\"'‘“]?(/?[^\s\"'’”]+)[\"'’”]? exists but is not empty|"
-                        r"(?:rmdir|rm|mv|rename)[^\n]*?[\"'‘“]?(/[^\s\"'’”:]+)[\"'’”]?: Directory not empty", re.I)
+_NOT_EMPTY = re.compile(r"directory [\"'\u2018\u201c]?(/?[^\s\"'\u2019\u201d]+)[\"'\u2019\u201d]? exists but is not empty|"
+                        r"(?:rmdir|rm|mv|rename)[^\n]*?[\"'\u2018\u201c]?(/[^\s\"'\u2019\u201d:]+)[\"'\u2019\u201d]?: Directory not empty", re.I)
 # InnoDB 'Unable to lock ./ibdata1 error: 11'; flock/pidfile wordings of other daemons.
 _LOCK = re.compile(r"Unable to lock (\S+?)(?:,| error|$)|(?:could not|cannot|unable to|failed to) (?:acquire|obtain|get|"
-                   r"take) (?:the |a )?(?:exclusive )?lock(?: (?:on|for) [\"'‘“]?([^\s\"'’”]+))?|"
-                   r"lock (?:file )?[\"'‘“]?(/[^\s\"'’”]+)[\"'’”]? (?:is )?(?:held|already (?:exists|locked|in use))|"
+                   r"take) (?:the |a )?(?:exclusive )?lock(?: (?:on|for) [\"'\u2018\u201c]?([^\s\"'\u2019\u201d]+))?|"
+                   r"lock (?:file )?[\"'\u2018\u201c]?(/[^\s\"'\u2019\u201d]+)[\"'\u2019\u201d]? (?:is )?(?:held|already (?:exists|locked|in use))|"
                    r"is locked by another process|another (?:instance|process) is (?:already )?running", re.I)
 # ln/mkdir/cp of coreutils and busybox, Python FileExistsError, Node EEXIST.
-_EXISTS = re.compile(r"[\"'‘“]?(/?[\w.@+/-]+)[\"'’”]?: File exists|File exists: [\"'‘“]?(/?[\w.@+/-]+)|"
-                     r"EEXIST: file already exists, \w+ [\"'‘“]?(/?[\w.@+/-]+)", re.I)
+_EXISTS = re.compile(r"[\"'\u2018\u201c]?(/?[\w.@+/-]+)[\"'\u2019\u201d]?: File exists|File exists: [\"'\u2018\u201c]?(/?[\w.@+/-]+)|"
+                     r"EEXIST: file already exists, \w+ [\"'\u2018\u201c]?(/?[\w.@+/-]+)", re.I)
 # mkdir/touch/open on a path the container's user may not write ('exec ...: permission denied' is not this).
 _PATH_DENIED = re.compile(r"(?:cannot create (?:directory|regular file)|can't create|cannot open|cannot touch|"
                           r"could not (?:create|open|write)[\w ]*?|EACCES: permission denied, \w+|"
-                          r"PermissionError: \[Errno 13\] Permission denied:)\s*[\"'‘“]?(/?[\w.@+/-]+)[\"'’”]?"
+                          r"PermissionError: \[Errno 13\] Permission denied:)\s*[\"'\u2018\u201c]?(/?[\w.@+/-]+)[\"'\u2019\u201d]?"
                           r"(?::\s*Permission denied)?", re.I)
 
 

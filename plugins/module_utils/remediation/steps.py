@@ -245,7 +245,7 @@ _PATH_TITLES = {
 
 def _path_in(line):
     """The path a log line names: quoted first, else the first absolute path."""
-    match = re.search(r"[\"'‘“](\.?/?[\w.@+/-]+)[\"'’”]", line or "") or re.search(r"(\.?/[\w.@+/-]+)", line or "")
+    match = re.search(r"[\"'\u2018\u201c](\.?/?[\w.@+/-]+)[\"'\u2019\u201d]", line or "") or re.search(r"(\.?/[\w.@+/-]+)", line or "")
     return match.group(1) if match else None
 
 
