@@ -13,6 +13,7 @@ calibration.py; held-out cases are never read by the fit.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import pprint
 import re
@@ -87,7 +88,7 @@ def reliability(rows):
     for low, high, label in RELIABILITY_BANDS:
         band = [r for r in rows if r[4] is not None and low <= r[4] < high]
         right = sum(1 for r in band if r[2] == r[3])
-        mean = sum(r[4] for r in band) / len(band) if band else None
+        mean = math.fsum(r[4] for r in band) / len(band) if band else None
         lines.append((label, len(band), right, mean))
     return lines
 

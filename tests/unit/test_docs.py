@@ -44,6 +44,15 @@ def generated():
 # The committed reference is fresh and complete
 
 
+def _core_minor():
+    from ansible.release import __version__
+
+    return tuple(int(part) for part in __version__.split(".")[:2])
+
+
+# The committed pages are what the project's pinned core (requirements-dev.txt: 2.19) renders; other cores'
+# ansible-doc words some fields differently, so `make test-matrix` rows would compare two renderers, not staleness.
+@pytest.mark.skipif(_core_minor() != (2, 19), reason="reference pages are generated with ansible-core 2.19")
 def test_committed_reference_is_fresh(generated):
     stale = gen.stale_files(generated, REFERENCE)
     assert not stale, "docs/reference is stale: run make docs (%s)" % ", ".join(stale)
