@@ -38,6 +38,7 @@ from tests.integration.test_remediation_actions import (  # noqa: E402
     seed_deployment,
 )
 from tests.support.fixtures import TOKEN, KubeApi  # noqa: E402
+from tests.support.local_run import local_run  # noqa: E402
 from tests.support.kube_emulator import KubeEmulator  # noqa: E402
 
 
@@ -80,7 +81,7 @@ def bench_gate(runs, tmp):
     with open(allowed, "w") as handle, open(key + ".pub") as pub:
         handle.write("alice %s\n" % pub.read().strip())
     policy = merge({"approvers": {"alice": "critical"}})
-    verifier = signatures.SignatureVerifier(allowed, policy["approvers"])
+    verifier = signatures.SignatureVerifier(allowed, policy["approvers"], local_run)
     live = deployment()
     mac_key = b"k" * 32
     timings = {"tier + approval checks": [], "plan MAC verify": [], "ledger (lock, read, append, fsync)": [],
@@ -89,7 +90,7 @@ def bench_gate(runs, tmp):
         plan = integrity.sign(build_plan(diagnosis("set_memory_limit", WEB, {"memory_limit": "%dMi" % (300 + run)}),
                                          live, utcnow()), mac_key)
         approval = approval_for(plan, mode="signed")
-        approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key)
+        approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key, local_run)
         started = time.perf_counter()
         tier, _reasons, sla = live_tier(plan, live, policy)
         check_approval(plan, approval, utcnow(), tier, sla, policy["limits"])

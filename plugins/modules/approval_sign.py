@@ -129,7 +129,6 @@ self_verified:
 
 import os
 import re
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -160,7 +159,7 @@ def _policy_checks(plan, approver, justification):
                           % (approver, approvers[approver], plan["plan_id"], tier))
 
 
-def sign_approval(plan, plan_id, approver, justification, private_key, now):
+def sign_approval(plan, plan_id, approver, justification, private_key, now, run):
     """(approval, signed_content, self_verified); GateRefusal with a one-line reason before signing."""
     check_plan_integrity(plan)
     if normalise_plan_id(plan_id) != plan["plan_id"]:
@@ -177,17 +176,17 @@ def sign_approval(plan, plan_id, approver, justification, private_key, now):
                 "justification": justification, "decided_at": isoformat(now), "mode": "signed"}
     content = signatures.approval_message(plan["plan_id"], approval)
     try:
-        approval["signature"] = signatures.sign(content, private_key)
-    except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise GateRefusal("ssh-keygen -Y sign with %s failed: %s" % (private_key, detail[-1] if detail else exc))
-    except (OSError, subprocess.SubprocessError) as exc:
+        approval["signature"] = signatures.sign(content, private_key, run)
+    except signatures.SigningError as exc:
+        raise GateRefusal("ssh-keygen -Y sign with %s failed: %s (OpenSSH 8.2 or later is needed, and a key that "
+                          "needs no passphrase prompt: load it into ssh-agent)" % (private_key, exc))
+    except (OSError, ValueError) as exc:
         raise GateRefusal("Cannot run ssh-keygen to sign (%s): OpenSSH 8.2 or later is needed" % exc)
     verified = False
     allowed = os.environ.get(signatures.ENV_ALLOWED_SIGNERS)
     if allowed:
         # Only the key/principal pair is checked here (tier and window are the executor's to judge).
-        verify = signatures.verifier_from_environment({"approvers": {approver: "critical"}})
+        verify = signatures.verifier_from_environment({"approvers": {approver: "critical"}}, run)
         try:
             verify(approval, plan["plan_id"], "trivial")
         except GateRefusal:
@@ -212,7 +211,8 @@ def main():
     params = module.params
     try:
         approval, content, verified = sign_approval(params["plan"], params["plan_id"], params["approver"],
-                                                    params["justification"], params["private_key"], utcnow())
+                                                    params["justification"], params["private_key"], utcnow(),
+                                                    signatures.runner_for(module))
     except AiopsError as exc:
         module.fail_json(msg="Not signed: %s" % exc, changed=False)
     extra_vars = {"approval_plan_id": approval["plan_id"], "approval_decision": approval["decision"],

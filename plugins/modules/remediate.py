@@ -287,7 +287,7 @@ def main():
     options = {
         "policy": policy,
         "key": key,
-        "signature_verifier": signatures.verifier_from_environment(policy),
+        "signature_verifier": signatures.verifier_from_environment(policy, signatures.runner_for(module)),
         "awx_verifier": awx.verifier_from_environment(),
         "requester": account,
         "os_user": account,

@@ -132,7 +132,8 @@ def main():
         policy = safety.merge(safety.load_site_policy())
         options = {"policy": policy, "state_dir": directory, "check_mode": module.check_mode,
                    "requester": os_account(), "os_user": os_account(),
-                   "signature_verifier": signatures.verifier_from_environment(policy)}
+                   "signature_verifier": signatures.verifier_from_environment(
+                       policy, signatures.runner_for(module))}
         authority = rollback_authority(record, module.params["approval"], utcnow(), options)
         cluster = cluster_from_module(module)
         changed, result = rollback_operation(cluster, record, utcnow, check_mode=module.check_mode)

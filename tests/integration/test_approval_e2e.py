@@ -23,6 +23,7 @@ import pytest
 from tests.integration.test_remediation_actions import Controller, diagnosis, node, writes
 from tests.integration.test_remediation_attacks import AwxApi
 from tests.support.fixtures import ansible_environment
+from tests.support.local_run import local_run
 from tests.support.oom_chain import oom_deployment_chain
 
 pytestmark = pytest.mark.integration
@@ -311,7 +312,7 @@ def test_approve_on_a_terminal_prints_the_plan_then_asks(shell):
     allowed.write_text("alice %s\n" % (shell.home / ".ssh" / "aiops_alice.pub").read_text().strip())
     signed = {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice", "justification": "INC-77 OOM",
               "decided_at": approval["approval_decided_at"], "signature": approval["approval_signature"]}
-    assert SignatureVerifier(str(allowed), {"alice": "critical"})(signed, plan["plan_id"], "medium") == "alice"
+    assert SignatureVerifier(str(allowed), {"alice": "critical"}, local_run)(signed, plan["plan_id"], "medium") == "alice"
 
     (shell.work / "approval.json").unlink()
     rc, out = approve_on_a_terminal(shell, {"Type the plan id": "NOTTHEPLAN"})

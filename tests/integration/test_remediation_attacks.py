@@ -34,6 +34,7 @@ from tests.integration.test_remediation_actions import (
     spec_of,
     writes,
 )
+from tests.support.local_run import local_run
 
 pytestmark = pytest.mark.integration
 
@@ -384,7 +385,8 @@ def signers(tmp_path):
 def signed(plan, key_file, **over):
     from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
     approval = approval_for(plan, mode="signed", **over)
-    approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key_file)
+    approval["signature"] = signatures.sign(signatures.approval_message(plan["plan_id"], approval), key_file,
+                                            local_run)
     return approval
 
 
@@ -394,7 +396,7 @@ def test_signed_approvals(kube_api, tmp_path, signers):
     keys, allowed = signers
     policy = merge({"approvers": {"alice": "critical", "bob": "low"}, "unsigned_max_tier": "trivial"},
                    {"approvers": {"mallory": "critical"}})                   # extra vars cannot add a signer
-    verifier = SignatureVerifier(allowed, policy["approvers"])
+    verifier = SignatureVerifier(allowed, policy["approvers"], local_run)
     seed_deployment(kube_api)
     plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})      # medium
     options = dict(policy=policy, signature_verifier=verifier)

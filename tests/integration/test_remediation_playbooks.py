@@ -21,6 +21,7 @@ from tests.integration.test_remediation_actions import (
     writes,
 )
 from tests.support.fixtures import ansible_environment
+from tests.support.local_run import local_run
 from tests.support.site_policy import lab_site_policy
 
 pytestmark = pytest.mark.integration
@@ -253,7 +254,7 @@ def test_signed_preapproval_end_to_end(kube_api, tmp_path):
     plan = plan_first(kube_api, tmp_path)
     approval = {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice",
                 "justification": "INC-9 OOM", "decided_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    signature = signatures.sign(signatures.approval_message(plan["plan_id"], approval), str(key))
+    signature = signatures.sign(signatures.approval_message(plan["plan_id"], approval), str(key), local_run)
     extra = dict(base_vars(tmp_path / "ops"), approval_plan_id=plan["plan_id"], approver="alice",
                  justification="INC-9 OOM", approval_decided_at=approval["decided_at"])
     rc, out = play_env(kube_api, tmp_path, "remediate_pod", extra, env)        # unsigned: refused by the site policy

@@ -13,7 +13,6 @@ plan nor the time can be changed after signing. Everything fails closed.
 from __future__ import absolute_import, division, print_function
 
 import os
-import subprocess
 import tempfile
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import canonical_bytes
@@ -34,24 +33,56 @@ def approval_message(plan_id, approval):
     return canonical_bytes(content)
 
 
-def sign(message, private_key, ssh_keygen="ssh-keygen"):
-    """Armored signature of ``message`` with an SSH private key file (what an approver's helper runs)."""
+def sign(message, private_key, run, ssh_keygen="ssh-keygen"):
+    """Armored signature of ``message`` with an SSH private key file (what an approver's helper runs).
+
+    ``run(args, data=None) -> (rc, stdout, stderr)`` runs the command (a module passes runner_for(module)).
+    Raises SigningError with ssh-keygen's last error line.
+    """
     with tempfile.TemporaryDirectory() as work:
         path = os.path.join(work, "approval")
         with open(path, "wb") as handle:
             handle.write(message)
-        subprocess.run([ssh_keygen, "-q", "-Y", "sign", "-f", private_key, "-n", NAMESPACE, path],
-                       check=True, capture_output=True, timeout=30)
+        rc, _out, err = run([ssh_keygen, "-q", "-Y", "sign", "-f", private_key, "-n", NAMESPACE, path], data=b"")
+        if rc != 0 or not os.path.exists(path + ".sig"):
+            raise SigningError(_last_line(err) or "exit status %s" % rc)
         with open(path + ".sig") as handle:
             return handle.read()
+
+
+class SigningError(Exception):
+    """ssh-keygen could not sign (missing, too old, unusable key)."""
+
+
+def _last_line(text):
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def runner_for(module, deadline=30):
+    """A ``run`` for sign/SignatureVerifier built on the module's run_command.
+
+    run_command has no timeout, so when coreutils' ``timeout`` is installed it bounds ssh-keygen to ``deadline``
+    seconds (a key that asks for a passphrase must never hang a remediation).
+    """
+    limiter = module.get_bin_path("timeout")
+    prefix = [limiter, str(deadline)] if limiter else []
+
+    def run(args, data=None):
+        return module.run_command(prefix + list(args), data=data, binary_data=True, encoding=None)
+
+    return run
 
 
 class SignatureVerifier(object):
     """Callable the executor uses for ``mode: signed`` approvals; returns the verified principal."""
 
-    def __init__(self, allowed_signers, approvers, ssh_keygen="ssh-keygen"):
+    def __init__(self, allowed_signers, approvers, run, ssh_keygen="ssh-keygen"):
         self.allowed_signers = allowed_signers
         self.approvers = approvers or {}
+        self.run = run
         self.ssh_keygen = ssh_keygen
 
     def __call__(self, approval, plan_id, tier):
@@ -72,21 +103,21 @@ class SignatureVerifier(object):
             with open(sig, "w") as handle:
                 handle.write(signature)
             try:
-                proc = subprocess.run([self.ssh_keygen, "-Y", "verify", "-f", self.allowed_signers, "-I", principal,
-                                       "-n", NAMESPACE, "-s", sig], input=approval_message(plan_id, approval),
-                                      capture_output=True, timeout=30, check=False)
-            except (OSError, subprocess.SubprocessError) as exc:
+                rc, _out, _err = self.run([self.ssh_keygen, "-Y", "verify", "-f", self.allowed_signers, "-I",
+                                           principal, "-n", NAMESPACE, "-s", sig],
+                                          data=approval_message(plan_id, approval))
+            except (OSError, ValueError) as exc:
                 raise GateRefusal("Cannot verify the signed approval of plan %s: %s" % (plan_id, exc))
-        if proc.returncode != 0:
+        if rc != 0:
             raise GateRefusal("Signed approval of plan %s does not verify for %s against %s: wrong key, another "
                               "plan, or edited fields" % (plan_id, principal, self.allowed_signers))
         return principal
 
 
-def verifier_from_environment(policy, environ=None):
+def verifier_from_environment(policy, run, environ=None):
     """A SignatureVerifier when AIOPS_K8S_ALLOWED_SIGNERS names a file, else None (signed mode refused)."""
     environ = os.environ if environ is None else environ
     path = environ.get(ENV_ALLOWED_SIGNERS)
     if not path:
         return None
-    return SignatureVerifier(os.path.expanduser(path), (policy or {}).get("approvers"))
+    return SignatureVerifier(os.path.expanduser(path), (policy or {}).get("approvers"), run)

@@ -13,6 +13,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.gate import 
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.plan import build_plan, compute_plan_id
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.signatures import SignatureVerifier
 from ansible_collections.aiops.k8s.plugins.modules.approval_sign import sign_approval
+from tests.support.local_run import local_run
 
 NOW = datetime.datetime(2026, 12, 2, 20, 0, tzinfo=datetime.timezone.utc)
 TARGET = {"api_version": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web", "container": "app"}
@@ -41,24 +42,25 @@ def test_the_signature_verifies_with_the_executors_verifier(key, monkeypatch):
     monkeypatch.delenv("AIOPS_K8S_ALLOWED_SIGNERS", raising=False)
     monkeypatch.delenv("AIOPS_K8S_POLICY_FILE", raising=False)
     plan = make_plan()
-    approval, content, verified = sign_approval(plan, plan["plan_id"].lower(), " alice ", "INC-1 OOM", key[0], NOW)
+    approval, content, verified = sign_approval(
+        plan, plan["plan_id"].lower(), " alice ", "INC-1 OOM", key[0], NOW, local_run)
     assert not verified and approval["approver"] == "alice" and approval["mode"] == "signed"
     assert json.loads(content) == {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice",
                                    "justification": "INC-1 OOM", "decided_at": "2026-12-02T20:00:00Z",
                                    "params_override": None, "window": None}
-    assert SignatureVerifier(key[1], {"alice": "critical"})(approval, plan["plan_id"], "medium") == "alice"
+    assert SignatureVerifier(key[1], {"alice": "critical"}, local_run)(approval, plan["plan_id"], "medium") == "alice"
     # remediate_pod.yml rebuilds the approval from the extra vars: the same fields verify the same way
     rebuilt = {"plan_id": plan["plan_id"], "decision": "approve", "approver": "alice", "justification": "INC-1 OOM",
                "decided_at": approval["decided_at"], "mode": "signed", "signature": approval["signature"]}
-    assert SignatureVerifier(key[1], {"alice": "critical"})(rebuilt, plan["plan_id"], "medium") == "alice"
+    assert SignatureVerifier(key[1], {"alice": "critical"}, local_run)(rebuilt, plan["plan_id"], "medium") == "alice"
 
 
 def test_self_check_against_allowed_signers(key, tmp_path, monkeypatch):
     plan = make_plan()
     monkeypatch.setenv("AIOPS_K8S_ALLOWED_SIGNERS", key[1])
-    assert sign_approval(plan, plan["plan_id"], "alice", "INC-1", key[0], NOW)[2] is True
+    assert sign_approval(plan, plan["plan_id"], "alice", "INC-1", key[0], NOW, local_run)[2] is True
     with pytest.raises(GateRefusal, match="does not verify for principal bob"):
-        sign_approval(plan, plan["plan_id"], "bob", "INC-1", key[0], NOW)
+        sign_approval(plan, plan["plan_id"], "bob", "INC-1", key[0], NOW, local_run)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -77,7 +79,7 @@ def test_refusals_before_signing(key, tmp_path, monkeypatch, change, message):
     policy.write_text(json.dumps({"approvers": {"alice": "critical", "bob": "low"}, "justification_pattern": "INC-[0-9]+"}))
     monkeypatch.setenv("AIOPS_K8S_POLICY_FILE", str(policy))
     plan = make_plan()
-    args = [plan, plan["plan_id"], "alice", "INC-1 OOM", key[0], NOW]
+    args = [plan, plan["plan_id"], "alice", "INC-1 OOM", key[0], NOW, local_run]
     if change == "edited":
         args[0] = dict(plan, params={"memory_limit": "64Gi"})
     elif change == "other id":
