@@ -9,6 +9,11 @@ no timestamps, no absolute paths) so CI can regenerate and compare byte for byte
     scripts/gen_docs.py                 # write docs/reference
     scripts/gen_docs.py --check         # exit 1 and list the stale files, write nothing
     scripts/gen_docs.py --output DIR    # write (or --check) another directory
+
+Why not antsibull-docs itself: it renders reStructuredText for a Sphinx site, and documents neither
+playbooks (this collection's main entry points) nor the variables they read; docs/reference is Markdown
+that GitHub and Automation Hub readers open directly. The part antsibull does serve, parsing Ansible
+markup, comes from its parser library (antsibull-docs-parser); only the page layout is ours.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 import jinja2
 import jinja2.nodes
 import yaml
+from antsibull_docs_parser.format import Formatter, LinkProvider, format_paragraphs
+from antsibull_docs_parser.parser import Context, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTION = "aiops.k8s"
@@ -61,7 +68,78 @@ class DocsError(Exception):
 # Ansible markup -> Markdown
 
 
-_MARKUP = re.compile(r"\b(L)\(([^,()]*),\s*([^()]*)\)|\b(RV|[CIBOVEMPU])\(([^()]*)\)|\bHORIZONTALLINE\b")
+class _Links(LinkProvider):
+    """Links to the pages this run generates (``pages``: (type, fqcn) -> path under the output root)."""
+
+    def __init__(self, pages, here):
+        self.pages, self.here = pages, here
+
+    def plugin_link(self, plugin):
+        return _page_link(plugin.fqcn, plugin.type, self.pages, self.here)
+
+    def plugin_option_like_link(self, plugin, entrypoint, what, name, current_plugin):
+        return None if current_plugin else _page_link(plugin.fqcn, plugin.type, self.pages, self.here)
+
+
+class _Markdown(Formatter):
+    """GitHub-readable Markdown: backticks for code, links only to pages that exist, plain text left as
+    written (the library's own MDFormatter escapes every punctuation mark, which makes the raw files hard
+    to read in a diff)."""
+
+    @staticmethod
+    def _linked(label, url):
+        return "[%s](%s)" % (label, url) if url else label
+
+    def _option_like(self, part, url):
+        text = "`%s`" % (part.name if part.value is None else "%s=%s" % (part.name, part.value))
+        if part.plugin is None:  # an option of the page's own plugin
+            return text
+        return "%s of %s" % (text, self._linked("`%s`" % part.plugin.fqcn, url))
+
+    def format_error(self, part):
+        raise DocsError("Ansible markup error: %s" % part.message)
+
+    def format_bold(self, part):
+        return "**%s**" % part.text
+
+    def format_code(self, part):
+        return "`%s`" % part.text
+
+    def format_horizontal_line(self, part):
+        return "\n\n---\n\n"
+
+    def format_italic(self, part):
+        return "*%s*" % part.text
+
+    def format_link(self, part):
+        return "[%s](%s)" % (part.text, part.url)
+
+    def format_module(self, part, url):
+        return self._linked("`%s`" % part.fqcn, url)
+
+    def format_rst_ref(self, part):
+        return part.text
+
+    def format_url(self, part):
+        return "<%s>" % part.url
+
+    def format_text(self, part):
+        return part.text
+
+    def format_env_variable(self, part):
+        return "`%s`" % part.name
+
+    def format_option_name(self, part, url):
+        return self._option_like(part, url)
+
+    def format_option_value(self, part):
+        return "`%s`" % part.value
+
+    def format_plugin(self, part, url):
+        return self._linked("`%s`" % part.plugin.fqcn, url)
+
+    def format_return_value(self, part, url):
+        return self._option_like(part, url)
 
 
 def _page_link(fqcn, plugin_type, pages, here):
@@ -75,40 +153,21 @@ def _page_link(fqcn, plugin_type, pages, here):
 def markup(text, pages=None, here=""):
     """Convert Ansible doc markup (C(), O(), M(), P(), L(), ...) to Markdown.
 
-    ``pages`` maps (type, fqcn) to a page path relative to the output root, so M()/P() references to
-    the collection's own plugins become relative links from ``here``.
+    antsibull-docs-parser does the parsing (escapes, nesting, semantic markup, errors); this file only
+    chooses the Markdown. ``pages`` maps (type, fqcn) to a page path relative to the output root, so
+    M()/P()/O() references to the collection's own plugins become relative links from ``here``.
     """
     if text is None:
         return ""
-    if isinstance(text, (list, tuple)):
-        return "\n\n".join(markup(part, pages, here) for part in text)
-    pages = pages or {}
-
-    def convert(match):
-        if match.group(0) == "HORIZONTALLINE":
-            return "\n\n---\n\n"
-        if match.group(1):
-            return "[%s](%s)" % (match.group(2).strip(), match.group(3).strip())
-        kind, body = match.group(4), match.group(5)
-        if kind == "I":
-            return "*%s*" % body
-        if kind == "B":
-            return "**%s**" % body
-        if kind == "U":
-            return "<%s>" % body
-        if kind in ("M", "P"):
-            fqcn, ptype = (body.split("#", 1) + [""])[:2]
-            link = _page_link(fqcn, ptype or "module", pages, here)
-            return "[`%s`](%s)" % (fqcn, link) if link else "`%s`" % fqcn
-        if kind in ("O", "RV") and ":" in body.partition("#")[2]:
-            # A reference into another plugin: fqcn#type:name(=value).
-            fqcn, rest = body.split("#", 1)
-            ptype, name = rest.split(":", 1)
-            link = _page_link(fqcn, ptype, pages, here)
-            return "`%s` of [`%s`](%s)" % (name, fqcn, link) if link else "`%s` of `%s`" % (name, fqcn)
-        return "`%s`" % body
-
-    return _MARKUP.sub(convert, str(text))
+    paragraphs = [str(part) for part in text] if isinstance(text, (list, tuple)) else [str(text)]
+    try:
+        parsed = parse(paragraphs, Context(), errors="exception")
+    except ValueError as exc:
+        raise DocsError("Ansible markup error in %r: %s" % (paragraphs[0][:80], exc))
+    # The library's paragraph post-processing strips and joins lines, which a Markdown table cell wants.
+    return format_paragraphs(parsed, formatter=_Markdown(), link_provider=_Links(pages or {}, here),
+                             par_start="", par_end="", par_sep="\n\n", par_empty="",
+                             postprocess_paragraph=lambda par: par.strip()).strip()
 
 
 def cell(text):
@@ -592,7 +651,7 @@ def _seealso(items, pages, here):
             rows.append(markup("M(%s)" % item["module"], pages, here) + (
                 ": " + markup(item.get("description"), pages, here) if item.get("description") else ""))
         elif item.get("plugin"):
-            rows.append(markup("P(%s#%s)" % (item["plugin"], item.get("plugin_type", "")), pages, here) + (
+            rows.append(markup("P(%s#%s)" % (item["plugin"], item.get("plugin_type") or "module"), pages, here) + (
                 ": " + markup(item.get("description"), pages, here) if item.get("description") else ""))
         elif item.get("link"):
             rows.append("[%s](%s)" % (item.get("name") or item["link"], item["link"]) + (

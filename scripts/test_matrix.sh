@@ -43,7 +43,7 @@ for core in "${rows[@]}"; do
   if [ ! -x "$dir/venv/bin/ansible-test" ]; then
     "$py" -m venv "$dir/venv" >>"$log" 2>&1
     "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core==$core.*" \
-      -r requirements.txt pytest pytest-xdist hypothesis jsonschema >>"$log" 2>&1 \
+      -r requirements.txt pytest pytest-xdist hypothesis jsonschema antsibull-docs-parser >>"$log" 2>&1 \
       || { result[$core]="install failed"; continue; }
   fi
   version=$("$dir/venv/bin/ansible" --version 2>/dev/null | sed -n '1s/.*core \([0-9.]*\).*/\1/p')

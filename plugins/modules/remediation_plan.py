@@ -193,7 +193,7 @@ plan:
         - The target's state when the plan was made, the baseline of the validation checkpoints; only when the
           diagnosis carries C(usage) (M(aiops.k8s.pod_diagnose) with C(metrics=true)).
         - C(at), C(pods), C(ready), C(restarts), C(memory) and C(cpu) (the culprit container's highest usage, for
-          example C(126Mi of 128Mi (98%))), C(node), C(source) (null when metrics-server did not answer),
+          example V(126Mi of 128Mi (98%\))), C(node), C(source) (null when metrics-server did not answer),
           C(per_pod) and C(problems).
       returned: when the diagnosis carries usage
       type: dict

@@ -134,10 +134,14 @@ def test_namespace_scan_uses_lists_only(kube_api):
     assert by_name["db-0"].claims == {"data-db-0": None}
     assert [o["kind"] for o in by_name["web-5d9-b"].owners] == ["ReplicaSet", "Deployment"]
     gets = [r["path"] for r in kube_api.requests if "/log" not in r["path"]]
-    # pods, events, replicasets, deployments, nodes, persistentvolumeclaims: no GET per pod
-    assert gets == ["/api/v1/namespaces/shop/pods", "/api/v1/namespaces/shop/events",
-                    "/apis/apps/v1/namespaces/shop/replicasets", "/apis/apps/v1/namespaces/shop/deployments",
-                    "/api/v1/nodes", "/api/v1/namespaces/shop/persistentvolumeclaims"]
+    # pods first, then events, replicasets, deployments, nodes, persistentvolumeclaims (side by side, so in
+    # no fixed order; owners after events, ReplicaSets before the Deployments they lead to): no GET per pod
+    assert gets[0] == "/api/v1/namespaces/shop/pods"
+    assert sorted(gets[1:]) == ["/api/v1/namespaces/shop/events", "/api/v1/namespaces/shop/persistentvolumeclaims",
+                                "/api/v1/nodes", "/apis/apps/v1/namespaces/shop/deployments",
+                                "/apis/apps/v1/namespaces/shop/replicasets"]
+    assert gets.index("/api/v1/namespaces/shop/events") < gets.index("/apis/apps/v1/namespaces/shop/replicasets") \
+        < gets.index("/apis/apps/v1/namespaces/shop/deployments")
     logs = [r for r in kube_api.requests if r["path"].endswith("/log")]
     # Waiting in CrashLoopBackOff: the kubelet would answer the "current" read with the previous log, so
     # only the previous one is read.

@@ -161,6 +161,14 @@ def test_markup_converts_ansible_markup_and_links_own_pages():
     assert gen.markup(None) == ""
 
 
+def test_markup_follows_the_ansible_grammar_and_refuses_broken_markup():
+    # An escaped parenthesis stays inside the value; the old regex left the whole thing unconverted.
+    assert gen.markup(r"for example V(126Mi of 128Mi (98%\)) and E(KUBECONFIG)") == (
+        "for example `126Mi of 128Mi (98%)` and `KUBECONFIG`")
+    with pytest.raises(gen.DocsError, match="Ansible markup error"):
+        gen.markup("see P(not-a-fqcn#module)")
+
+
 def test_cell_keeps_a_table_row_on_one_line():
     assert gen.cell("a | b\nc\n\nd") == "a \\| b c<br>d"
 

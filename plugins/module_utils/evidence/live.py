@@ -96,12 +96,37 @@ class LiveSource(object):
         self.page_size = page_size
         self.clock = clock or (lambda: datetime.datetime.now(ev.UTC))
         self.problems = []
+        self._local = threading.local()  # .notes: the problem notes of the read running in this thread
+        self._notes_lock = threading.Lock()
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _note(self, message):
-        if message not in self.problems:
-            self.problems.append(message)
+        notes = getattr(self._local, "notes", None)
+        notes = self.problems if notes is None else notes
+        with self._notes_lock:
+            if message not in notes:
+                notes.append(message)
+
+    def _side_by_side(self, *calls):
+        """Run independent reads at once (on a real network each is a round trip); results in call order.
+
+        Each call's problem notes are kept apart and returned with the results, so the caller can add
+        them in the order the reads used to run one after another (the report reads the same either way).
+        The first exception, in call order, is raised once every call has finished.
+        """
+        buckets = [[] for _call in calls]
+
+        def run(index):
+            self._local.notes = buckets[index]
+            try:
+                return calls[index]()
+            finally:
+                self._local.notes = None
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [pool.submit(run, index) for index in range(len(calls))]
+        return [future.result() for future in futures], buckets
 
     def _optional(self, what, call, default=None):
         """Run an optional read; a refusal or odd failure becomes a problem note, not an abort."""
@@ -126,9 +151,9 @@ class LiveSource(object):
         snapshot = sc.Snapshot()
         if target.scope == SCOPE_POD:
             self._gather_pod(target, snapshot)
+            snapshot.logs = self._read_logs(snapshot.pods, snapshot.events)
         else:
             self._gather_scope(target, snapshot)
-        snapshot.logs = self._read_logs(snapshot.pods, snapshot.events)
         pods, workloads = sc.assemble(snapshot, as_of, "live")
         if target.scope == SCOPE_POD or target.label_selectors or target.field_selectors:
             workloads = []
@@ -254,19 +279,33 @@ class LiveSource(object):
         if not pods and namespace and not self._namespace_exists(namespace):
             raise NotFound("Namespace", name=namespace)
         snapshot.pods = pods
-        raw_events = self._optional("list events", lambda: self._list(_collection("events", namespace)), [])
+        # Everything below depends only on the pods, or on the pods and their events: independent reads
+        # run side by side (events | nodes | claims | ConfigMaps, then owners | logs).
+        (raw_events, _nodes, _claims, _configmaps), early = self._side_by_side(
+            lambda: self._optional("list events", lambda: self._list(_collection("events", namespace)), []),
+            lambda: self._scope_nodes(pods, snapshot),
+            lambda: self._scope_claims(pods, snapshot, namespace),
+            lambda: self._get_configmaps(pods, snapshot))
         snapshot.events = sc.normalise_events(raw_events, self.patterns)
-        self._list_owners(pods, snapshot, namespace)
+        (_owners, snapshot.logs), late = self._side_by_side(
+            lambda: self._list_owners(pods, snapshot, namespace),
+            lambda: self._read_logs(pods, snapshot.events))
+        # Notes in the order of the sequential reads: events, owners, nodes, claims, ConfigMaps, logs.
+        for message in early[0] + late[0] + early[1] + early[2] + early[3] + late[1]:
+            self._note(message)
+
+    def _scope_nodes(self, pods, snapshot):
         if any((pod.get("spec") or {}).get("nodeName") for pod in pods):
             nodes = self._optional("list nodes", lambda: self._list("/api/v1/nodes"))
             if nodes is not None:
                 snapshot.nodes = dict((sc.key_of(node)[1], node) for node in nodes if not sc.check_object(node))
+
+    def _scope_claims(self, pods, snapshot, namespace):
         if any(sc.claim_names(pod) for pod in pods):
             claims = self._optional("list persistentvolumeclaims",
                                     lambda: self._list(_collection("persistentvolumeclaims", namespace)))
             if claims is not None:
                 snapshot.claims = dict((sc.key_of(c), c) for c in claims if not sc.check_object(c))
-        self._get_configmaps(pods, snapshot)
 
     def _list_owners(self, pods, snapshot, namespace):
         """LIST only the controller kinds referenced, children before parents (ReplicaSet -> Deployment)."""
@@ -365,8 +404,10 @@ class LiveSource(object):
         if len(jobs) == 1 or self.log_concurrency == 1:
             return [self._read_log(job) for job in jobs]
         limit = _AdaptiveLimit(self.transport, self.log_concurrency, max(self.log_concurrency, MAX_LOG_CONCURRENCY))
+        notes = getattr(self._local, "notes", None)
 
         def read(job):
+            self._local.notes = notes  # the caller's notes, when it runs beside other reads
             with limit:
                 return self._read_log(job)
 

@@ -352,18 +352,33 @@ def _core_get_api_client():
 
 
 def _kubeconfig_server(kwargs):
-    """The server URL of the kubeconfig context in use, for messages; None when unknown."""
+    """The server URL of the kubeconfig context in use, for messages; None when unknown.
+
+    Read as plain YAML, the documented kubeconfig format: the client library's loader for this is private
+    (a release may rename it) and would run exec credential plugins again just to name a server.
+    """
+    config = kwargs.get("kubeconfig")
     try:
-        from kubernetes.config.kube_config import KubeConfigLoader, _get_kube_config_loader_for_yaml_file
-        path = kwargs.get("kubeconfig")
-        if not isinstance(path, str):
+        if isinstance(config, str):
+            import yaml  # only on this error path
+            with open(config) as handle:
+                config = yaml.safe_load(handle)
+        if not isinstance(config, dict):
             return None
-        loader = _get_kube_config_loader_for_yaml_file(path, active_context=kwargs.get("context"))
-        if isinstance(loader, KubeConfigLoader):
-            return loader._cluster["server"]  # pylint: disable=protected-access
-    except Exception:  # pylint: disable=broad-except
+        wanted = kwargs.get("context") or config.get("current-context")
+        context = _named(config.get("contexts"), wanted, "context")
+        server = _named(config.get("clusters"), context.get("cluster"), "cluster").get("server")
+    except Exception:  # pylint: disable=broad-except  # unreadable or malformed: the message says "the API server"
         return None
-    return None
+    return server if isinstance(server, str) and server else None
+
+
+def _named(entries, name, field):
+    """The ``field`` mapping of the kubeconfig list entry called ``name`` ({} when absent)."""
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get(field), dict):
+            return entry[field]
+    return {}
 
 
 def _unreachable_host(exc):

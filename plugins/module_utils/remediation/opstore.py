@@ -124,19 +124,21 @@ def record_path(directory, operation_id):
     return os.path.join(directory, operation_id + ".json")
 
 
-def save(directory, record, key=None):
-    """Write record atomically (with a MAC when a plan key is configured); returns its path."""
-    path = record_path(directory, record.get("operation_id"))
-    record = integrity.sign(record, key)
+def write_json_atomic(path, data, what, prefix=".op-"):
+    """Write ``data`` as JSON to ``path`` (0600, fsynced, renamed into place): whole or not at all.
+
+    ``what`` names the store in the one-line error ("the operation store", "the shown plans").
+    """
+    directory = os.path.dirname(path)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".op-", suffix=".tmp", dir=directory)
+        handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise OpStoreError("Cannot write the operation store %s: %s" % (directory, exc.strerror or exc))
+        raise OpStoreError("Cannot write %s %s: %s" % (what, directory, exc.strerror or exc))
     try:
         os.fchmod(handle, 0o600)
         with os.fdopen(handle, "w") as stream:
-            json.dump(record, stream, indent=1, sort_keys=True, default=str)
+            json.dump(data, stream, indent=1, sort_keys=True, default=str)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, path)
@@ -145,8 +147,14 @@ def save(directory, record, key=None):
             os.unlink(temp)
         except OSError:
             pass
-        raise OpStoreError("Cannot write operation record %s: %s" % (path, exc))
+        raise OpStoreError("Cannot write %s %s: %s" % (what, path, exc))
     return path
+
+
+def save(directory, record, key=None):
+    """Write record atomically (with a MAC when a plan key is configured); returns its path."""
+    return write_json_atomic(record_path(directory, record.get("operation_id")), integrity.sign(record, key),
+                             "the operation store")
 
 
 def save_operation(directory, record, operation, key=None, strict=False):

@@ -22,7 +22,6 @@ import errno
 import json
 import os
 import re
-import tempfile
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import parse_time
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import integrity, opstore
@@ -71,24 +70,7 @@ def load_shown(directory, plan_id, key):
 
 
 def _write(path, plan):
-    directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".shown-", suffix=".tmp", dir=directory)   # mode 0600
-    except OSError as exc:
-        raise opstore.OpStoreError("Cannot write the shown plans %s: %s" % (directory, exc.strerror or exc))
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(plan, stream, indent=1, sort_keys=True, default=str)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except (OSError, TypeError, ValueError) as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise opstore.OpStoreError("Cannot write the shown plan %s: %s" % (path, exc))
+    opstore.write_json_atomic(path, plan, "the shown plans", prefix=".shown-")
 
 
 def record_shown(directory, plan, key, now):
