@@ -60,6 +60,18 @@ def _find(kube_api, kind, name):
 @pytest.fixture
 def controllers(kube_api):
     """Mark the Deployment rolled out and the APIService Available as soon as they exist."""
+    yield from _controllers(kube_api, {"type": "Available", "status": "True", "reason": "Passed",
+                                       "message": "all checks passed"})
+
+
+@pytest.fixture
+def unreachable_service(kube_api):
+    """The Deployment rolls out but the aggregator cannot reach the Service."""
+    yield from _controllers(kube_api, {"type": "Available", "status": "False", "reason": "FailedDiscoveryCheck",
+                                       "message": "failing or missing response from https://10.96.0.12:443"})
+
+
+def _controllers(kube_api, condition):
     stop = threading.Event()
 
     def loop():
@@ -73,8 +85,7 @@ def controllers(kube_api):
                     kube_api.set_status(dict(deploy, status=status))
             api = _find(kube_api, "APIService", "v1beta1.metrics.k8s.io")
             if api is not None and not (api.get("status") or {}).get("conditions"):
-                kube_api.set_status(dict(api, status={"conditions": [
-                    {"type": "Available", "status": "True", "reason": "Passed", "message": "all checks passed"}]}))
+                kube_api.set_status(dict(api, status={"conditions": [condition]}))
             time.sleep(0.3)
 
     thread = threading.Thread(target=loop, daemon=True)
@@ -137,6 +148,13 @@ def test_wait_times_out_naming_what_is_not_ready(run, kube_api):
     assert rc != 0
     assert "metrics-server is not ready after 4s: Deployment kube-system/metrics-server has 0 of" in " ".join(out.split())
     assert time.monotonic() - started < 240
+
+
+def test_apiservice_wait_names_the_condition_that_is_not_met(run, kube_api, unreachable_service):
+    rc, out, _extra = run(metrics_server_wait_timeout=4)
+    assert rc != 0
+    assert ("metrics-server is not serving after 4s: APIService v1beta1.metrics.k8s.io is not Available "
+            "(FailedDiscoveryCheck: failing or missing response from https://10.96.0.12:443)") in " ".join(out.split())
 
 
 def test_existing_metrics_server_is_left_alone(run, kube_api):

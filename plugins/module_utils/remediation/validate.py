@@ -27,7 +27,13 @@ def _int(value):
 
 
 def rollout_status(obj):
-    """(complete, detail) for a Deployment, StatefulSet, DaemonSet or ReplicaSet as read now."""
+    """(complete, detail) for a Deployment, StatefulSet, DaemonSet or ReplicaSet as read now.
+
+    kubectl rollout status's test, kept here rather than kubernetes.core's waiter predicates: those need a
+    DynamicClient object (discovery requests before the first read), and the Deployment one does not compare
+    updatedReplicas, so a rollout whose old pods are all still available would count as done. The detail
+    names what is missing, which the validation record keeps.
+    """
     kind = obj.get("kind") or ""
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
