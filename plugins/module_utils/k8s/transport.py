@@ -204,6 +204,14 @@ class Transport(object):
 
     # -- low level -------------------------------------------------------------------------
 
+    def _unreachable(self, exc, socket_timeout):
+        """A read that timed out is worded like the request deadline (naming the setting to raise): which of
+        the two fires first on a stalled server is a race. A connect timeout keeps the host/network hint."""
+        cause = getattr(exc, "reason", None) or exc
+        if isinstance(cause, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):  # not a connect timeout
+            return self._timed_out(max(socket_timeout) if isinstance(socket_timeout, tuple) else socket_timeout)
+        return Unreachable(self.host, short_reason(exc))
+
     def _send(self, method, path, query_params, headers, body, consume, socket_timeout):
         """One HTTP exchange (runs in the worker thread): a 2xx is consumed there, anything else kept."""
         api = self.api_client
@@ -221,10 +229,10 @@ class Transport(object):
                 status = raw.status
         except ApiException as exc:
             if not getattr(exc, "status", None):
-                raise Unreachable(self.host, short_reason(exc))
+                raise self._unreachable(exc, socket_timeout)
             return _Reply(exc.status, exc.reason, getattr(exc, "headers", None), getattr(exc, "body", None))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(self.host, short_reason(exc))
+            raise self._unreachable(exc, socket_timeout)
         try:
             if not 200 <= status <= 299:
                 try:
@@ -234,7 +242,7 @@ class Transport(object):
                 return _Reply(status, raw.reason, raw.headers, data)
             return _Reply(status, raw.reason, raw.headers, value=consume(raw))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(self.host, short_reason(exc))
+            raise self._unreachable(exc, socket_timeout)
 
     def _exchange(self, method, path, query=None, body=None, content_type=None, accept="application/json",
                   consume=None):

@@ -168,3 +168,16 @@ def test_retry_after_forms():
     assert k8s_transport.retry_after_seconds("Wed, 02 Dec 2026 10:00:30 GMT", now=1796205600.0) == 30.0
     assert k8s_transport.retry_after_seconds("soon") is None
     assert k8s_transport.retry_after_seconds(None) is None
+
+
+def test_socket_read_timeout_reads_like_the_deadline_connect_timeout_keeps_its_hint(tmp_path, monkeypatch):
+    # On a stalled server the socket timeout and the request deadline race; both must name request_timeout.
+    import urllib3
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    transport = k8s_transport.transport_from_module(
+        _Module(kubeconfig=_kubeconfig(tmp_path, "http://127.0.0.1:9"), request_timeout=1))
+    read = transport._unreachable(urllib3.exceptions.ReadTimeoutError(None, "/api", "Read timed out."), (1, 1))
+    assert "timed out: no complete answer within 1 s; raise request_timeout" in str(read)
+    assert "timed out: no complete answer" in str(transport._unreachable(TimeoutError("timed out"), 2))
+    connect = transport._unreachable(urllib3.exceptions.ConnectTimeoutError(None, "connect timed out"), (1, 1))
+    assert "request_timeout" not in str(connect) and "timed out" in str(connect)
