@@ -11,17 +11,19 @@ stage() { printf '\n=== %s (%ss so far) ===\n' "$1" "$SECONDS"; }
 scripts/ensure_system_deps.sh || exit
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/aiops-k8s-test.XXXXXX")
-trap 'kill "$sanity_pid" 2>/dev/null; rm -rf "$logs"' EXIT
 # Started first: it copies the checkout before the tests write anything.
 scripts/sanity.sh >"$logs/sanity" 2>&1 &
 sanity_pid=$!
+trap 'kill "$sanity_pid" 2>/dev/null; rm -rf "$logs"' EXIT
 
 stage "ansible-lint (production profile)"
 ansible-lint --profile production
 lint_rc=$?
 
 stage "pytest: unit, integration, Molecule (ansible-test sanity runs beside it)"
-python -m pytest tests -q -n "${AIOPS_TEST_WORKERS:-2}" --dist worksteal 2>&1 | tee "$logs/pytest"
+# --tb=native: CPython 3.11 can crash pytest's own traceback formatting (an AST race between threads), which
+# aborts the run and hides the failing test's name; the interpreter's traceback does not parse source.
+python -m pytest tests -q -n "${AIOPS_TEST_WORKERS:-2}" --dist worksteal --tb=native -rf 2>&1 | tee "$logs/pytest"
 pytest_rc=${PIPESTATUS[0]}
 
 wait "$sanity_pid"
