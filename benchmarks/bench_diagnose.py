@@ -54,6 +54,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.k8s.transport import tra
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource  # noqa: E402
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target  # noqa: E402
+from ansible_collections.aiops.k8s.plugins.module_utils.common.heap import collector_paused  # noqa: E402
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 PLAYBOOK = """
@@ -163,14 +164,15 @@ def bench_live(args, workdir):
                 walls = timed_runs(api, shipped, env, args.playbook_repeat, args)[0]
                 row.update(playbook_wall=statistics.median(walls), playbook_runs=len(walls))
             api.clear_requests()
-            start = time.perf_counter()
-            transport = transport_from_kubeconfig(kubeconfig)
-            gathered = LiveSource(transport).gather(Target(all_namespaces=True))
-            row["gather"] = time.perf_counter() - start
-            start = time.perf_counter()
-            result = diagnose(gathered)
-            row.update(classify=time.perf_counter() - start, diagnosed=len(result["diagnoses"]),
-                       scanned=result["scanned"])
+            with collector_paused():  # as pod_diagnose runs it
+                start = time.perf_counter()
+                transport = transport_from_kubeconfig(kubeconfig)
+                gathered = LiveSource(transport).gather(Target(all_namespaces=True))
+                row["gather"] = time.perf_counter() - start
+                start = time.perf_counter()
+                result = diagnose(gathered)
+                row.update(classify=time.perf_counter() - start, diagnosed=len(result["diagnoses"]),
+                           scanned=result["scanned"])
             row["kubectl"] = kubectl_loop(kubeconfig, failing, args.baseline_sample) if args.baseline_sample >= 0 \
                 else None
             rows["scenarios"].append(row)
@@ -209,13 +211,14 @@ def bench_offline(args, workdir):
                                          failing_ratio=args.failing, now=NOW)
     dump = os.path.join(workdir, "dump")
     dumpwriter.write_dump(dump, objects, logs)
-    start = time.perf_counter()
-    gathered = DumpSource(dump).gather(Target(all_namespaces=True))
-    read_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for evidence in gathered.pods:
-        diagnose_pod(evidence)
-    classify_s = time.perf_counter() - start
+    with collector_paused():  # as pod_diagnose runs it (module_utils/common/heap.py)
+        start = time.perf_counter()
+        gathered = DumpSource(dump).gather(Target(all_namespaces=True))
+        read_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for evidence in gathered.pods:
+            diagnose_pod(evidence)
+        classify_s = time.perf_counter() - start
     return dict(pods=len(gathered.pods), read=read_s, classify=classify_s)
 
 

@@ -419,8 +419,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 # The kubernetes client (imported by k8s.transport) is loaded only for a live scan: a dump scan never needs it.
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s.auth_spec import auth_argument_spec, kubeconfig_problem
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
+from ansible_collections.aiops.k8s.plugins.module_utils.common.heap import collector_paused
 from ansible_collections.aiops.k8s.plugins.module_utils import runner
-from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target, gather
 from ansible_collections.aiops.k8s.plugins.module_utils.diagnosis import ai_explain
 
 
@@ -508,15 +509,13 @@ def run(params, run_command=None):
         include_healthy=params["include_healthy"],
     )
     source, transport = build_source(params)
-    try:
-        gathered = source.gather(target)
-    finally:
-        getattr(source, "close", lambda: None)()
-    if params["metrics"] and params["dump_dir"]:
-        runner.attach_dump_usage(gathered, params["dump_dir"])
-    if params["metrics"] and params["prometheus_url"]:
-        runner.attach_history(gathered, params)
-    result = runner.diagnose(gathered, include_healthy=params["include_healthy"])
+    with collector_paused():  # the scan's data is built faster without the collector (common/heap.py)
+        gathered = gather(source, target)
+        if params["metrics"] and params["dump_dir"]:
+            runner.attach_dump_usage(gathered, params["dump_dir"])
+        if params["metrics"] and params["prometheus_url"]:
+            runner.attach_history(gathered, params)
+        result = runner.diagnose(gathered, include_healthy=params["include_healthy"])
     result["api_requests"] = transport.request_count if transport is not None else 0
     warnings = []
     if params["ai_explain"]:

@@ -184,14 +184,10 @@ def argument_spec():
 
 def _offline(params):
     from ansible_collections.aiops.k8s.plugins.module_utils.evidence.dump import DumpSource
-    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
-    source = DumpSource(params["dump_dir"])
-    try:
-        target = Target(namespace=params["namespace"], all_namespaces=not params["namespace"],
-                        label_selectors=[params["label_selector"]] if params["label_selector"] else [])
-        gathered = source.gather(target)
-    finally:
-        getattr(source, "close", lambda: None)()
+    from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target, gather
+    target = Target(namespace=params["namespace"], all_namespaces=not params["namespace"],
+                    label_selectors=[params["label_selector"]] if params["label_selector"] else [])
+    gathered = gather(DumpSource(params["dump_dir"]), target)
     entries, nodes = [], {}
     for evidence in gathered.pods:
         if (evidence.pod.get("status") or {}).get("phase") != "Running":

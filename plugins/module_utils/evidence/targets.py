@@ -13,6 +13,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.aiops.k8s.plugins.module_utils.common.heap import collector_paused
 
 _LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
 DNS1123_LABEL = re.compile(r"^%s$" % _LABEL)
@@ -106,3 +107,12 @@ class Target(object):
 
     def __repr__(self):
         return "Target(%s, labels=%r, fields=%r)" % (self.describe(), self.label_selectors, self.field_selectors)
+
+
+def gather(source, target):
+    """``source.gather(target)`` with Python's collector paused (common/heap.py), then the source closed."""
+    try:
+        with collector_paused():
+            return source.gather(target)
+    finally:
+        getattr(source, "close", lambda: None)()
