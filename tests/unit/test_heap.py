@@ -10,6 +10,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.aiops.k8s.plugins.module_utils import runner
 from ansible_collections.aiops.k8s.plugins.module_utils.common.heap import collector_paused
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import dump
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target, gather
 from ansible_collections.aiops.k8s.plugins.modules import pod_diagnose
 
@@ -46,17 +47,22 @@ def test_nested_pause_keeps_it_off_until_the_outer_block_ends_and_never_turns_on
 
 def test_pod_diagnose_gathers_and_classifies_with_the_collector_off_then_restores_it(monkeypatch):
     seen = []
-    real = runner.diagnose
+    real_diagnose, real_gather = runner.diagnose, dump.DumpSource.gather
 
-    def spy(gathered, **kwargs):
-        seen.append(gc.isenabled())
-        return real(gathered, **kwargs)
+    def spy_diagnose(gathered, **kwargs):
+        seen.append(("classify", gc.isenabled()))
+        return real_diagnose(gathered, **kwargs)
 
-    monkeypatch.setattr(runner, "diagnose", spy)
+    def spy_gather(source, target):
+        seen.append(("gather", gc.isenabled()))
+        return real_gather(source, target)
+
+    monkeypatch.setattr(runner, "diagnose", spy_diagnose)
+    monkeypatch.setattr(dump.DumpSource, "gather", spy_gather)
     params = ArgumentSpecValidator(pod_diagnose.argument_spec()).validate(
         {"dump_dir": DUMP, "all_namespaces": True}).validated_parameters
     result, _warnings = pod_diagnose.run(params)
-    assert seen == [False] and gc.isenabled()
+    assert seen == [("gather", False), ("classify", False)] and gc.isenabled()
     assert result["scanned"] > 0 and result["diagnoses"]
 
 
