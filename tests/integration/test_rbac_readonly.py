@@ -1,4 +1,4 @@
-"""docs/rbac/diagnose-readonly.yaml grants every (verb, resource) the live source uses, and no Secrets."""
+"""docs/rbac/diagnose-readonly.yaml grants every (verb, resource) the live source and the bundle use, and no Secrets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ansible_collections.aiops.k8s.plugins.module_utils.k8s import transport as k8s_transport
+from ansible_collections.aiops.k8s.plugins.module_utils.evidence import bundle
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.live import LiveSource
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence.targets import Target
 from tests.unit.sources.dumpbuilder import event, node, owner, pod
@@ -73,6 +74,7 @@ def test_manifest_covers_every_request_and_no_secrets(kube_api):
                    Target(name="db-0", namespace="shop"), Target(name="cfg", namespace="shop"),
                    Target(name="nightly-1-x", namespace="ops"), Target(label_selectors=["app=web"])):
         LiveSource(transport).gather(target)
+    bundle.collect(transport, LiveSource(transport), with_metrics=False)  # collect_bundle's reads (metrics: role)
     rules = granted()
     used = set()
     for request in kube_api.requests:
@@ -82,7 +84,7 @@ def test_manifest_covers_every_request_and_no_secrets(kube_api):
     resources_used = set(r for _v, _g, r in used)
     assert {"pods", "pods/log", "events", "nodes", "persistentvolumeclaims", "configmaps", "replicasets",
             "deployments", "statefulsets", "daemonsets", "jobs", "cronjobs",
-            "replicationcontrollers"} <= resources_used
+            "replicationcontrollers", "services"} <= resources_used
     missing = sorted((v, g, r) for v, g, r in used if v not in rules.get((g, r), set()))
     assert missing == [], "requests not granted by %s: %s" % (MANIFEST, missing)
     assert not [r for r in kube_api.requests if "secrets" in r["path"]]

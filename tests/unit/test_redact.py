@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -416,3 +417,60 @@ def test_redact_filter_in_a_playbook_over_lists_dicts_and_a_registered_result(tm
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert "lazy containers" not in output and "ok=3" in output
+
+
+def _every_rule(text):
+    """redact() without its trigger pre-check: every rule runs on every text."""
+    lowered = text.translate(redact_module._ASCII_LOWER)
+    for rule in redact_module._RULES:
+        new_text = rule.apply(text, lowered)
+        if new_text is not text:
+            text, lowered = new_text, new_text.translate(redact_module._ASCII_LOWER)
+    return text
+
+
+_FRAGMENTS = ["pass", "Word", "PWD", "secret", "TOKEN", "auth", "Authorization", "cookie", "session", "private",
+              "key", "_data", "Bearer ", "basic ", "eyJ", "AKIA", "ABCDEFGHIJKLMNOP", "ghp_", "github_pat_", "glpat-",
+              "xoxb-", "hooks.slack.com/services/", "AIza", "ya29.", "sk-", "sk_live_", "npm_", "://", "user", ":",
+              "@", "-p ", "--", "--db-", "name", "value", "=", ": ", "\"", "'", " ", "\n", "0123456789abcdefXYZ",
+              "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "/", "."]
+
+
+def _trigger_of(rule):
+    if isinstance(rule, redact_module._Scan):
+        return rule.trigger
+    return "|".join(re.escape(keyword) for keyword in rule.keywords)
+
+
+_PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END RSA PRIVATE KEY-----"
+
+
+def _assert_triggers_hold(text):
+    """A rule that changes ``text`` finds its trigger in the lowered text, and redact() == every rule run."""
+    lowered = text.translate(redact_module._ASCII_LOWER)
+    for rule in redact_module._RULES:
+        if rule.apply(text, lowered) is not text:
+            assert re.search(_trigger_of(rule), lowered), (rule.regex.pattern, text)
+    assert redact(text) == _every_rule(text)
+
+
+@pytest.mark.parametrize("text", [planted[0] for planted in PLANTED] + [_PEM, "name: DB_PASSWORD\nvalue: hunter2"])
+def test_every_rule_that_fires_on_a_planted_secret_has_its_trigger(text):
+    """The pre-check skips a text only when no trigger is in it; each rule's trigger must be in every text the
+    rule changes, or that secret would pass unmasked."""
+    _assert_triggers_hold(text)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join), st.text(max_size=60)))
+def test_the_trigger_precheck_never_changes_the_result(text):
+    """The one-search pre-check only skips rules that could not have matched: same output as running them all."""
+    _assert_triggers_hold(text)
+
+
+def test_redact_obj_masks_repeated_strings_the_same_way_each_time():
+    env = [{"name": "API_TOKEN", "value": "v1"}, {"name": "MODE", "value": "--token=abc123456"}]
+    pod = {"args": ["--token=abc123456", "--token=abc123456"], "env": env}
+    out = redact_obj(pod)
+    assert out["args"] == ["--token=" + MASK] * 2
+    assert out["env"] == [{"name": "API_TOKEN", "value": MASK}, {"name": "MODE", "value": "--token=" + MASK}]

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import functools
 import re
 
 MASK = "[REDACTED]"
@@ -210,9 +211,11 @@ class _Scan(object):
     Word boundaries are checked here (a leading lookbehind would disable re's literal-prefix search).
     """
 
-    __slots__ = ("regex", "replace", "bounded")
+    __slots__ = ("regex", "replace", "bounded", "trigger")
 
-    def __init__(self, regex, replace, bounded=True):
+    def __init__(self, regex, replace, trigger, bounded=True):
+        # trigger: a lower-case regex every match contains (in the lowered text); see _TRIGGER.
+        self.trigger = trigger
         self.regex = re.compile(regex)
         self.replace = replace if callable(replace) else (lambda m, _text=replace: _text)
         self.bounded = bounded
@@ -240,7 +243,7 @@ class _Scan(object):
 # ("Bearer") is kept rather than masked as a value.
 _RULES = (
     # PEM private keys (multi-line); a key cut off by a log tail is masked to the end of the text.
-    _Scan(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", _pem,
+    _Scan(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", _pem, "-----begin",
           bounded=False),
     # Authorization headers: keep the header name and scheme, mask the credentials.
     _Rule(("authorization",),
@@ -252,29 +255,32 @@ _RULES = (
     _Rule(("basic",), r"(?i)" + _NOT_WORD_BEFORE + r"(basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])", _basic),
     _Rule(("cookie",), r"(?i)(cookie[ \t]*:[ \t]*)(\S[^\n]*)", _keep_group1),
     # JSON Web Tokens (service-account tokens, OIDC id-tokens).
-    _Scan(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", MASK),
+    _Scan(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", MASK, "eyj"),
     # Cloud and SaaS tokens with a recognisable prefix.
-    _Scan(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])", MASK),
-    _Scan(r"gh[pousr]_[A-Za-z0-9]{30,255}", MASK),
-    _Scan(r"github_pat_[A-Za-z0-9_]{22,255}", MASK),
-    _Scan(r"gl(?:pat|rt|dt|ptt|oas|soat|cbt)-[A-Za-z0-9_\-]{20,}", MASK),
-    _Scan(r"xox[abposr]-[A-Za-z0-9-]{10,}", MASK),
-    _Scan(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+", _keep_group1, bounded=False),
-    _Scan(r"AIza[0-9A-Za-z_\-]{35}", MASK),
-    _Scan(r"ya29\.[0-9A-Za-z_\-]{20,}", MASK),
-    _Scan(r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}", MASK),
+    _Scan(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])", MASK,
+          "a(?:kia|sia|gpa|ida|roa|ipa|npa|nva|bia|cca)"),
+    _Scan(r"gh[pousr]_[A-Za-z0-9]{30,255}", MASK, "gh[pousr]_"),
+    _Scan(r"github_pat_[A-Za-z0-9_]{22,255}", MASK, "github_pat_"),
+    _Scan(r"gl(?:pat|rt|dt|ptt|oas|soat|cbt)-[A-Za-z0-9_\-]{20,}", MASK, "gl(?:pat|rt|dt|ptt|oas|soat|cbt)-"),
+    _Scan(r"xox[abposr]-[A-Za-z0-9-]{10,}", MASK, "xox[abposr]-"),
+    _Scan(r"(hooks\.slack\.com/services/)[A-Za-z0-9/_-]+", _keep_group1, r"hooks\.slack\.com/services/",
+          bounded=False),
+    _Scan(r"AIza[0-9A-Za-z_\-]{35}", MASK, "aiza"),
+    _Scan(r"ya29\.[0-9A-Za-z_\-]{20,}", MASK, r"ya29\."),
+    _Scan(r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}", MASK, "sk-"),
     _Rule(("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
           _NOT_WORD_BEFORE + r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", MASK),
-    _Scan(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", MASK),
+    _Scan(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", MASK, "npm_"),
     # Credentials in URLs: scheme://user:password@host (user kept; redis://:password@host too).
-    _Scan(r"://([^/\s:@\"']{0,256}):([^/\s@\"']{1,256})@", _url, bounded=False),
+    _Scan(r"://([^/\s:@\"']{0,256}):([^/\s@\"']{1,256})@", _url, "://", bounded=False),
     # CLI flags: --password xyz / --pass x / --db-password=xyz / --auth-token abc; "-p x" (database clients).
     _Rule(("--",), r"(?i)(--(?:[a-z0-9]+-)*(?:" + _FAMILY + r"|api-key|private-key)"
                    r"(?:[ \t]+|=))(?!-)(" + _VALUE + r")", _keep_group1),
     _Rule(("-p ", "-p\t"), r"(-p[ \t]+)(?!-)(" + _VALUE + r")", _keep_group1, precheck=_not_kubectl),
     # Container env written as text (JSON in last-applied-configuration, YAML): the value of a secret-named var.
     _Scan(r"name(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?(?P<key>[A-Za-z0-9_.\-]+)(?:\\?[\"'])?[ \t]*,?[ \t]*"
-          r"(?:\r?\n[ \t]*)?(?:\\?[\"'])?value(?:\\?[\"'])?[ \t]*[:=][ \t]*(?P<value>" + _VALUE + r")", _env_pair),
+          r"(?:\r?\n[ \t]*)?(?:\\?[\"'])?value(?:\\?[\"'])?[ \t]*[:=][ \t]*(?P<value>" + _VALUE + r")", _env_pair,
+          "value"),
     # Generic assignments by key family: password=.., DB_PASS=.., X_AUTH: .., "token": "..", sessionid=..;
     # connection strings (Password=..;) and kubeconfig fields (client-key-data:, token:, id-token:).
     _Rule(("pass", "pwd", "secret", "token", "credential", "auth", "cookie", "session", "sessid", "private"),
@@ -283,6 +289,13 @@ _RULES = (
     _Rule(("key", "key_data", "key-data", "keydata"), r"(?i)((?:key(?:[_-]?data)?)" + _ASSIGN, _assignment,
           precheck=_qualified_key, follow=_ASSIGN_FOLLOW),
 )
+
+# Every rule changes text only where its trigger occurs in the lowered text (a _Rule's keywords, a _Scan's
+# literal): one C-level search skips all the rules for the strings that cannot hold a secret, which is most
+# strings of a Kubernetes object (names, uids, timestamps, images).
+_TRIGGER = re.compile("|".join(
+    rule.trigger if isinstance(rule, _Scan) else "|".join(re.escape(keyword) for keyword in rule.keywords)
+    for rule in _RULES))
 
 # ASCII-only lowering keeps positions aligned when str.lower() changes a string's length ("İ").
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
@@ -330,7 +343,7 @@ def redact(text, extra_patterns=None):
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = text.translate(_ASCII_LOWER)
-    for rule in _RULES:
+    for rule in _RULES if _TRIGGER.search(lowered) else ():
         # Keyword positions come from ``lowered``: refresh it whenever a rule changed the text.
         new_text = rule.apply(text, lowered)
         if new_text is not text:
@@ -361,6 +374,12 @@ def is_secret_key(key):
     return bool(_SECRET_KEY.search(compact)) and not _SAFE_KEY.search(compact)
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key_cached(key):
+    """is_secret_key for the keys of structured data, which repeat in every object of a list."""
+    return is_secret_key(key)
+
+
 def redact_obj(obj, extra_patterns=None):
     """Deep copy of ``obj`` with every string redacted and scalar values of secret-named keys masked.
 
@@ -370,29 +389,35 @@ def redact_obj(obj, extra_patterns=None):
     spec stays readable.
     """
     patterns = compile_patterns(extra_patterns)
-    return _walk(obj, patterns)
+    return _walk(obj, patterns, {})
 
 
-def _walk(obj, patterns):
+def _walk(obj, patterns, seen):
+    """``seen`` maps each string already redacted in this call to its result: objects repeat the same
+    names, images, timestamps and messages many times, and redact() is deterministic for fixed patterns."""
     if isinstance(obj, str):
-        return redact(obj, patterns)
+        done = seen.get(obj)
+        if done is None:
+            done = seen[obj] = redact(obj, patterns)
+        return done
     if isinstance(obj, dict):
         out = {}
-        env_secret = is_secret_key(obj.get("name")) and "value" in obj
+        name = obj.get("name")
+        env_secret = "value" in obj and isinstance(name, str) and _secret_key_cached(name)
         for key, value in obj.items():
             if key in DROPPED_KEYS:
                 continue
-            if (is_secret_key(key) or (env_secret and key == "value")) and _is_scalar(value):
+            if ((isinstance(key, str) and _secret_key_cached(key)) or (env_secret and key == "value")) and _is_scalar(value):
                 out[key] = MASK if value not in (None, "") else value
             else:
-                out[key] = _walk(value, patterns)
+                out[key] = _walk(value, patterns, seen)
         return out
     # Plain list/tuple, never type(obj)(...): ansible-core 2.19 hands filters lazy list subclasses that
     # refuse direct construction ("Direct construction of lazy containers is not supported").
     if isinstance(obj, list):
-        return [_walk(item, patterns) for item in obj]
+        return [_walk(item, patterns, seen) for item in obj]
     if isinstance(obj, tuple):
-        return tuple(_walk(item, patterns) for item in obj)
+        return tuple(_walk(item, patterns, seen) for item in obj)
     return obj
 
 

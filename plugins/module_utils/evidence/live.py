@@ -399,6 +399,12 @@ class LiveSource(object):
         return dict((key, entry) for key, entry in logs.items()
                     if entry["current"] is not None or entry["previous"] is not None)
 
+    def read_log_jobs(self, jobs):
+        """Capped, redacted text of each (namespace, pod, container, previous) log in order; None where the
+        runtime has no such log. Refusals become ``problems``. Used by the bundle, which keeps every log."""
+        self.problems = []
+        return [text for text, _truncated in self._read_many(jobs)] if jobs else []
+
     def _read_many(self, jobs):
         """_read_log for each job, in order, at the adaptive concurrency."""
         if len(jobs) == 1 or self.log_concurrency == 1:

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import decimal
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     NotFound,
     Unauthorized,
 )
-from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import parse_quantity
+from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import parse_decimal, parse_quantity
 
 ROLE = "aiops.k8s.metrics_server"
 API = "/apis/metrics.k8s.io/v1beta1"
@@ -216,6 +217,67 @@ def parse_top_nodes(text):
         nodes[cells[0]] = {"cpu": parse_quantity(cells[col["CPU(cores)"]]),
                            "memory": parse_quantity(cells[col["MEMORY(bytes)"]]), "timestamp": None, "window": None}
     return nodes
+
+
+# -- kubectl top texts for a bundle (the parsers above read them back) ---------------------------
+
+def _millicores(quantity):
+    """CPU in whole millicores, rounded up as kubectl top does ("12345678n" -> 13); 0 when unparseable."""
+    value = parse_decimal(quantity if quantity not in (None, "") else "0")
+    return int((value * 1000).to_integral_value(rounding=decimal.ROUND_CEILING)) if value is not None else 0
+
+
+def _mebibytes(quantity):
+    """Memory in whole Mi, rounded down as kubectl top does ("131072Ki" -> 128); 0 when unparseable."""
+    value = parse_decimal(quantity if quantity not in (None, "") else "0")
+    return int((value / (1 << 20)).to_integral_value(rounding=decimal.ROUND_FLOOR)) if value is not None else 0
+
+
+def _columns(rows):
+    """Rows aligned in columns three spaces apart, as kubectl prints tables (trailing blanks trimmed)."""
+    widths = [max(len(str(row[index])) for row in rows) for index in range(len(rows[0]))]
+    return "".join("   ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n"
+                   for row in rows)
+
+
+def _meta(item, key):
+    return str(((item or {}).get("metadata") or {}).get(key) or "")
+
+
+def format_top_pods(items):
+    """What ``kubectl top pod -A --containers`` prints for a PodMetrics list (unnamed entries skipped: a blank cell
+    would shift the columns parse_top_pods reads)."""
+    rows = [["NAMESPACE", "POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]]
+    for item in sorted((i for i in items or [] if isinstance(i, dict) and _meta(i, "name")),
+                       key=lambda i: (_meta(i, "namespace"), _meta(i, "name"))):
+        for container in item.get("containers") or []:
+            if isinstance(container, dict) and container.get("name"):
+                usage = container.get("usage") or {}
+                rows.append([_meta(item, "namespace"), _meta(item, "name"), container["name"],
+                             "%dm" % _millicores(usage.get("cpu")), "%dMi" % _mebibytes(usage.get("memory"))])
+    return _columns(rows)
+
+
+def format_top_nodes(items, nodes=None):
+    """What ``kubectl top node`` prints for a NodeMetrics list; percentages are of the nodes' allocatable
+    (``<unknown>`` when the node objects could not be read)."""
+    allocatable = dict((_meta(node, "name"), (node.get("status") or {}).get("allocatable") or {})
+                       for node in nodes or [] if isinstance(node, dict))
+    rows = [["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]]
+    for item in sorted((i for i in items or [] if isinstance(i, dict) and _meta(i, "name")),
+                       key=lambda i: _meta(i, "name")):
+        usage, alloc = item.get("usage") or {}, allocatable.get(_meta(item, "name")) or {}
+        cpu, memory = _millicores(usage.get("cpu")), _mebibytes(usage.get("memory"))
+        cpu_total, memory_total = _millicores(alloc.get("cpu")), _mebibytes(alloc.get("memory"))
+        rows.append([_meta(item, "name"), "%dm" % cpu, _percent(cpu, cpu_total), "%dMi" % memory,
+                     _percent(memory, memory_total)])
+    return _columns(rows)
+
+
+def _percent(part, total):
+    if not total:
+        return "<unknown>"
+    return "%d%%" % int((decimal.Decimal(100 * part) / total).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
 
 
 def _items(doc):
