@@ -254,7 +254,8 @@ def write(dest, files, check_mode=False):
     """
     dest = os.path.abspath(dest)
     if os.path.exists(dest) and not os.path.isdir(dest):
-        raise InvalidInput("Bundle directory %s exists and is not a directory: choose another bundle_dir" % dest)
+        raise InvalidInput("Bundle directory %s exists and is not a directory: choose another directory (dest, or "
+                           "-e bundle_dir for collect_bundle)" % dest)
     changed = []
     # metrics/ tells one story: usage files or the note of this collection, never an earlier bundle's.
     for name in metrics.DUMP_FILES + (metrics.NOTE_FILE,):
@@ -275,8 +276,8 @@ def write(dest, files, check_mode=False):
             _make_dirs(os.path.dirname(path))
             _write_atomic(path, data)
         except (IOError, OSError) as exc:
-            raise AiopsError("Cannot write %s: %s; choose a bundle_dir you can write to" % (
-                path, exc.strerror or exc))
+            raise AiopsError("Cannot write %s: %s; choose a directory you can write to (dest, or -e bundle_dir for "
+                             "collect_bundle)" % (path, exc.strerror or exc))
     return changed
 
 
