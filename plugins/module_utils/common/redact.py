@@ -396,6 +396,9 @@ def _walk(obj, patterns, seen):
     """``seen`` maps each string already redacted in this call to its result: objects repeat the same
     names, images, timestamps and messages many times, and redact() is deterministic for fixed patterns."""
     if isinstance(obj, str):
+        if type(obj) is not str:  # pylint: disable=unidiomatic-typecheck
+            # ansible-core 2.19's tagged strings (origin, trust): never hand one string's tags to an equal one.
+            return redact(obj, patterns)
         done = seen.get(obj)
         if done is None:
             done = seen[obj] = redact(obj, patterns)
@@ -407,7 +410,8 @@ def _walk(obj, patterns, seen):
         for key, value in obj.items():
             if key in DROPPED_KEYS:
                 continue
-            if ((isinstance(key, str) and _secret_key_cached(key)) or (env_secret and key == "value")) and _is_scalar(value):
+            secret = (isinstance(key, str) and _secret_key_cached(key)) or (env_secret and key == "value")
+            if secret and _is_scalar(value):
                 out[key] = MASK if value not in (None, "") else value
             else:
                 out[key] = _walk(value, patterns, seen)
