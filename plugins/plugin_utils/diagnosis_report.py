@@ -17,8 +17,8 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.files import replace_atomic
 from ansible_collections.aiops.k8s.plugins.plugin_utils.markdown import md_code, md_escape, md_inline
 
 COLLECTION_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -59,20 +59,6 @@ def index(result):
              "name": d.get("name"), "category": d.get("category")} for d in result.get("diagnoses") or ()]
 
 
-def _write(path, text, mode=0o640):
-    """Write atomically (a reader never sees half a report) with the playbook's file mode."""
-    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_report(result, report_dir, docs_base_url=None):
     """Write diagnosis.json, diagnosis.md and (without docs_base_url) the runbooks they link to.
 
@@ -86,9 +72,9 @@ def write_report(result, report_dir, docs_base_url=None):
     data = dict((key, value) for key, value in result.items() if key not in _TASK_KEYS)
     json_path = os.path.join(report_dir, "diagnosis.json")
     # Compact: json's C encoder is not used with indent, which made a 2 MB report take as long as the scan.
-    _write(json_path, json.dumps(data, sort_keys=True) + "\n")
+    replace_atomic(json_path, json.dumps(data, sort_keys=True) + "\n")
     markdown_path = os.path.join(report_dir, "diagnosis.md")
-    _write(markdown_path, render("diagnosis_report.md.j2", data, docs_base_url))
+    replace_atomic(markdown_path, render("diagnosis_report.md.j2", data, docs_base_url))
     copied = []
     if not docs_base_url:
         for runbook in sorted(set(d.get("runbook") for d in data.get("diagnoses") or () if d.get("runbook"))):

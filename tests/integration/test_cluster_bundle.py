@@ -167,3 +167,10 @@ def test_names_that_would_leave_the_bundle_are_refused(tmp_path):
         (tmp_path / "file").write_text("x")
         bundle.write(str(tmp_path / "file"), {"a.json": "{}"})
     assert sorted(os.listdir(str(tmp_path))) == ["file"]
+
+
+def test_a_bad_namespace_is_one_clear_error_before_any_request(kube_api, tmp_path):
+    kube_api.clear_requests()
+    with pytest.raises(InvalidInput, match="Invalid namespace 'shop/../kube-system'"):
+        run(kube_api, tmp_path / "bundle", namespace="shop/../kube-system")
+    assert kube_api.requests == [] and not (tmp_path / "bundle").exists()

@@ -44,6 +44,7 @@ def test_bundle_has_the_four_metrics_files_and_the_offline_diagnosis_shows_usage
     kube_api.clear_requests()
     bundle, out = collect(kube_api, tmp_path, "pod_namespace=shop")
     assert "usage from metrics-server" in out
+    assert [r for r in kube_api.requests if r["method"] != "GET"] == []  # a bundle never writes to the cluster
     lists = [r["path"] for r in kube_api.requests if r["path"].startswith("/apis/metrics.k8s.io/v1beta1/")
              and r["path"] != "/apis/metrics.k8s.io/v1beta1"]
     # One LIST each: PodMetrics of the namespace asked for, NodeMetrics of the cluster.

@@ -114,3 +114,13 @@ def resource_path(kind, name=None, namespace=None, subresource=None, version=Non
             raise InvalidInput("Subresource %r is not supported" % subresource)
         parts.append(subresource)
     return "/" + "/".join(quote(part, safe="/." if part == version else "") for part in parts)
+
+
+def collection_path(kind, namespace=None):
+    """LIST path of ``kind``: in ``namespace`` (validated, quoted), or across all namespaces without one."""
+    if namespace or (kind in KINDS and not KINDS[kind][2]):
+        return resource_path(kind, namespace=namespace)
+    if kind not in KINDS:
+        return resource_path(kind)  # the unknown-kind error
+    version, plural, _namespaced = KINDS[kind]
+    return "/%s/%s/%s" % ("api" if "/" not in version else "apis", version, plural)

@@ -24,7 +24,6 @@ __metaclass__ = type
 import errno
 import json
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
@@ -35,24 +34,15 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
     NotFound,
     Unauthorized,
 )
+from ansible_collections.aiops.k8s.plugins.module_utils.common import kinds
+from ansible_collections.aiops.k8s.plugins.module_utils.common.files import replace_atomic
 from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact_obj
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import assemble as sc
 from ansible_collections.aiops.k8s.plugins.module_utils.evidence import metrics
 
-# (kind, group/version path prefix, plural, file stem); the order files are listed in a result.
-KINDS = (
-    ("Pod", "/api/v1", "pods", "pods"),
-    ("Event", "/api/v1", "events", "events"),
-    ("ReplicaSet", "/apis/apps/v1", "replicasets", "replicasets"),
-    ("Deployment", "/apis/apps/v1", "deployments", "deployments"),
-    ("DaemonSet", "/apis/apps/v1", "daemonsets", "daemonsets"),
-    ("StatefulSet", "/apis/apps/v1", "statefulsets", "statefulsets"),
-    ("Job", "/apis/batch/v1", "jobs", "jobs"),
-    ("CronJob", "/apis/batch/v1", "cronjobs", "cronjobs"),
-    ("Service", "/api/v1", "services", "services"),
-    ("ReplicationController", "/api/v1", "replicationcontrollers", "replicationcontrollers"),
-    ("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims", "persistentvolumeclaims"),
-)
+# The kinds listed, each written to <namespace>/<plural>.json (apiVersion and plural from common.kinds).
+KINDS = ("Pod", "Event", "ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service",
+         "ReplicationController", "PersistentVolumeClaim")
 METRICS_KINDS = (("PodMetrics", "pods", "pod-metrics.json", True), ("NodeMetrics", "nodes", "node-metrics.json", False))
 DEFAULT_TAIL_LINES = 500
 DEFAULT_MAX_BYTES = 1048576
@@ -66,12 +56,6 @@ NOT_COLLECTED_TEXT = (
     "group metrics.k8s.io; a 503 means it had not served its first samples yet, about a minute after it starts).\n")
 
 
-def _collection(prefix, plural, namespace=None):
-    if namespace:
-        return "%s/namespaces/%s/%s" % (prefix, namespace, plural)
-    return "%s/%s" % (prefix, plural)
-
-
 class Collected(object):
     """What one collection read: redacted objects by kind, logs, metrics lists or refusals, problem notes."""
 
@@ -83,7 +67,6 @@ class Collected(object):
         self.metrics = {}          # "PodMetrics"/"NodeMetrics" -> [item]
         self.metrics_refused = {}  # kind -> note
         self.problems = []
-        self.requests = 0
 
     def namespaces(self):
         """The namespace asked for, else every namespace an object was found in (sorted)."""
@@ -122,10 +105,10 @@ def collect(transport, live_source, namespace=None, with_metrics=True, page_size
     which caps, redacts and reads them at its adaptive concurrency). Pods must be readable (their refusal is
     raised); any other kind that is refused becomes a problem note."""
     collected = Collected(namespace)
-    start = transport.request_count
     patterns = live_source.patterns
-    reads = [("Node", "nodes", "/api/v1/nodes", False)] + [
-        (kind, plural, _collection(prefix, plural, namespace), kind == "Pod") for kind, prefix, plural, _s in KINDS]
+    # Paths first: a bad namespace is one InvalidInput before any request (Node is cluster-scoped).
+    reads = [(kind, kinds.KINDS[kind][1], kinds.collection_path(kind, namespace), kind == "Pod")
+             for kind in ("Node",) + KINDS]
     with ThreadPoolExecutor(max_workers=LIST_CONCURRENCY) as pool:
         answers = list(pool.map(lambda read: _read_list(transport, read[1], read[2], read[3], page_size, patterns),
                                 reads))
@@ -149,14 +132,14 @@ def collect(transport, live_source, namespace=None, with_metrics=True, page_size
         texts = live_source.read_log_jobs(jobs)
         collected.logs = dict((job, text) for job, text in zip(jobs, texts) if text is not None)
         collected.problems.extend(note for note in live_source.problems if note not in collected.problems)
-    collected.requests = transport.request_count - start
     return collected
 
 
 def _read_metrics(transport, collected, namespace):
     """PodMetrics and NodeMetrics LISTs; absent (404), forbidden (403) or not ready (503) is a note per kind."""
     for kind, plural, _name, namespaced in METRICS_KINDS:
-        path = _collection(metrics.API, plural, namespace if namespaced else None)
+        path = ("%s/namespaces/%s/%s" % (metrics.API, namespace, plural) if namespace and namespaced
+                else "%s/%s" % (metrics.API, plural))
         try:
             collected.metrics[kind] = list(transport.list_items(path, page_size=metrics.PAGE_SIZE))
         except Unauthorized:
@@ -176,16 +159,12 @@ def _list_text(kind, api_version, items):
     return head + "\n" + ",\n".join(json.dumps(item, sort_keys=True) for item in items) + "\n]}\n"
 
 
-def _api_version(prefix):
-    """"apps/v1" for "/apis/apps/v1", "v1" for "/api/v1"."""
-    return prefix.split("/", 2)[2]
-
-
 def render(collected):
     """{relative path: text} of every file of the bundle (pure: no I/O)."""
     files = {} if collected.nodes is None else {"nodes.json": _list_text("Node", "v1", collected.nodes)}
     namespaces = collected.namespaces()
-    for kind, prefix, _plural, stem in KINDS:
+    for kind in KINDS:
+        api_version, plural, _namespaced = kinds.KINDS[kind]
         items = collected.lists.get(kind)
         if items is None:
             continue
@@ -194,12 +173,12 @@ def render(collected):
             by_namespace.setdefault((item.get("metadata") or {}).get("namespace") or "", []).append(item)
         for ns, members in by_namespace.items():
             if ns:
-                files["%s/%s.json" % (ns, stem)] = _list_text(kind, _api_version(prefix), members)
+                files["%s/%s.json" % (ns, plural)] = _list_text(kind, api_version, members)
     for (ns, pod, container, previous), text in collected.logs.items():
         files["%s/%s/%s%s.log" % (ns, pod, container, ".previous" if previous else "")] = text
     for kind, _plural, name, _namespaced in METRICS_KINDS:
         if kind in collected.metrics:
-            files["metrics/" + name] = _list_text(kind, metrics.API[len("/apis/"):], collected.metrics[kind])
+            files["metrics/" + name] = _list_text(kind, metrics.API_VERSION, collected.metrics[kind])
     if "PodMetrics" in collected.metrics:
         files["metrics/top-pods.txt"] = metrics.format_top_pods(collected.metrics["PodMetrics"])
     if "NodeMetrics" in collected.metrics:
@@ -230,22 +209,6 @@ def _same_content(path, data):
         return False
 
 
-def _write_atomic(path, data):
-    """Write through a temporary file in the same directory: an interrupted run never leaves half a file."""
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
 def write(dest, files, check_mode=False):
     """Write ``files`` under ``dest``; returns the relative paths whose content changed (or would, in check mode).
 
@@ -274,7 +237,7 @@ def write(dest, files, check_mode=False):
             continue
         try:
             _make_dirs(os.path.dirname(path))
-            _write_atomic(path, data)
+            replace_atomic(path, data, FILE_MODE)
         except (IOError, OSError) as exc:
             raise AiopsError("Cannot write %s: %s; choose a directory you can write to (dest, or -e bundle_dir for "
                              "collect_bundle)" % (path, exc.strerror or exc))

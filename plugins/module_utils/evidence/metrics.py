@@ -37,7 +37,8 @@ from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import (
 from ansible_collections.aiops.k8s.plugins.module_utils.common.quantity import parse_decimal, parse_quantity
 
 ROLE = "aiops.k8s.metrics_server"
-API = "/apis/metrics.k8s.io/v1beta1"
+API_VERSION = "metrics.k8s.io/v1beta1"
+API = "/apis/" + API_VERSION
 SOURCE_LIVE = "metrics-server"
 SOURCE_DUMP = "dump"
 DUMP_FILES = ("pod-metrics.json", "node-metrics.json", "top-pods.txt", "top-nodes.txt")

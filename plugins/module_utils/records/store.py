@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 
+from ansible_collections.aiops.k8s.plugins.module_utils.common.files import replace_atomic
 from ansible_collections.aiops.k8s.plugins.module_utils.common.digest import hmac_hex, sha256_hex
 from ansible_collections.aiops.k8s.plugins.module_utils.common.time import UTC, isoformat, parse_time, utcnow
 from ansible_collections.aiops.k8s.plugins.module_utils.records.model import RecordError
@@ -269,11 +270,7 @@ def write_head(path, entry):
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o750, exist_ok=True)
     head = {"seq": entry.get("seq"), "hash": entry.get("hash"), "written_at": entry.get("written_at")}
-    fd, tmp = tempfile.mkstemp(prefix=".head-", dir=directory)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(head, handle, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
+    replace_atomic(path, json.dumps(head, sort_keys=True) + "\n", mode=0o600, prefix=".head-")
 
 
 def read_head(path):
