@@ -13,14 +13,13 @@ code with the same environment and files, so the worker runs ``pod_diagnose.run`
 
 Anything else goes through the module as usual (identical results, tested): another connection, become, a
 task ``environment``, async, ai_explain (it starts kubectl-ai through AnsibleModule.run_command), parameters
-that make AnsibleModule warn or fail, or ``aiops_diagnose_in_process: false``.
+that make AnsibleModule warn or fail, or ``aiops_in_process: false`` (``aiops_diagnose_in_process: false`` for
+this module only). plugin_utils/in_process.py decides where a module runs, for every module of this collection.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -29,9 +28,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.aiops.k8s.plugins.module_utils.common.errors import AiopsError
 from ansible_collections.aiops.k8s.plugins.modules import pod_diagnose
-from ansible_collections.aiops.k8s.plugins.plugin_utils import diagnosis_report
-
-_LOCAL = ("local", "ansible.builtin.local")
+from ansible_collections.aiops.k8s.plugins.plugin_utils import diagnosis_report, in_process
+from ansible_collections.aiops.k8s.plugins.plugin_utils.in_process import InProcessAction, runs_here
 
 
 def _needs_scrub(result, no_log_values):
@@ -49,14 +47,14 @@ def _needs_scrub(result, no_log_values):
     return False
 
 
-class ActionModule(ActionBase):
+class ActionModule(InProcessAction):
 
     _supports_check_mode = True
     _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = ActionBase.run(self, tmp, task_vars)  # not InProcessAction.run: this action decides itself
         del tmp
         args = dict(self._task.args)
         if self._in_process(task_vars, args):
@@ -66,28 +64,13 @@ class ActionModule(ActionBase):
                 result.update(self._run_here(validated.validated_parameters, validated._no_log_values))  # pylint: disable=protected-access
                 self._write_report(result, args)
                 return result
-        wrap_async = self._task.async_val and not self._connection.has_native_async
-        result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result.update(self.run_module_as_usual(task_vars))
+        if not (self._task.async_val and not self._connection.has_native_async):  # an async job reports later
             self._write_report(result, args)
         return result
 
     def _in_process(self, task_vars, args):
-        if not boolean(self._templar.template(task_vars.get("aiops_diagnose_in_process", True)), strict=False):
-            return False
-        if getattr(self._connection, "_load_name", None) not in _LOCAL or self._play_context.become:
-            return False
-        if self._task.async_val or any(self._task.environment or []) or args.get("ai_explain"):
-            return False
-        interpreter = task_vars.get("ansible_python_interpreter")
-        if self._task.delegate_to:
-            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-            interpreter = delegated.get("ansible_python_interpreter")
-        if not interpreter:
-            return False
-        interpreter = self._templar.template(interpreter)
-        return isinstance(interpreter, str) and os.path.realpath(interpreter) == os.path.realpath(sys.executable)
+        return runs_here(self, task_vars, args, switches=("aiops_diagnose_in_process", in_process.SWITCH))
 
     @staticmethod
     def _write_report(result, args):

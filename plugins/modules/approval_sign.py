@@ -62,6 +62,8 @@ options:
         (passphrase-protected keys) name the public key file instead.
     type: path
     required: true
+extends_documentation_fragment:
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

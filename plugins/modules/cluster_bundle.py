@@ -80,6 +80,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

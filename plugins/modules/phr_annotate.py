@@ -70,6 +70,8 @@ options:
     description:
       - The chain head file kept outside the record directory (E(AIOPS_K8S_PHR_HEAD_FILE)); updated after the write.
     type: path
+extends_documentation_fragment:
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

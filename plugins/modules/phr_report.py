@@ -52,6 +52,8 @@ options:
     description:
       - The callback's head file, used as the anchor of the verification (E(AIOPS_K8S_PHR_HEAD_FILE)).
     type: path
+extends_documentation_fragment:
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

@@ -66,6 +66,8 @@ options:
       - With V(false) the problems are only returned.
     type: bool
     default: true
+extends_documentation_fragment:
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

@@ -172,7 +172,7 @@ notes:
   - With a local connection and C(ansible_python_interpreter) set to the controller's own Python (the value of
     C(ansible_playbook_python), as in every shipped playbook), the action plugin runs the diagnosis inside the
     controller's worker instead of starting a module process, with the same result. Any other setup, O(ai_explain),
-    or the variable C(aiops_diagnose_in_process=false) runs the module as usual.
+    or the variable C(aiops_in_process=false) (or C(aiops_diagnose_in_process=false)) runs the module as usual.
   - Events expire after about an hour on most clusters; the classifier then falls back to container states and
     conditions, and says so in the evidence.
   - Every diagnosis names the runbook for its category (RV(diagnoses[].runbook)), shipped in the collection's

@@ -95,10 +95,12 @@ options:
     default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full
-    description: Verifies the approval and drift, then sends the change as a server-side dry run only (dryRun=All).
+    description: Verifies the approval and drift, then sends the change as a server-side dry run only (dryRun=All);
+      reports C(changed=true) when the API accepted the change it would make (RV(operation.status) C(dry_run)).
   diff_mode:
     support: full
     description: Shows the target before and after the change (status and server-managed metadata omitted).

@@ -72,6 +72,7 @@ options:
     type: path
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

@@ -55,6 +55,7 @@ options:
     default: 2.0
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

@@ -68,6 +68,7 @@ options:
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
   - aiops.k8s.prometheus
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full

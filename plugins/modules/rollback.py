@@ -51,13 +51,15 @@ options:
     default: false
 extends_documentation_fragment:
   - aiops.k8s.k8s_auth
+  - aiops.k8s.in_process
 attributes:
   check_mode:
     support: full
-    description: Sends the restore as a server-side dry run only.
+    description: Sends the restore as a server-side dry run only, and reports C(changed=true) when it would restore
+      the object (its C(attempted) stays false).
   diff_mode:
-    support: none
-    description: The saved object is in the operation store; no diff is shown.
+    support: full
+    description: In check mode, shows the live object and the saved one the rollback would put back.
 requirements:
   - python >= 3.8
   - kubernetes >= 24.2.0
@@ -83,6 +85,11 @@ rollback:
     opted out of the PHR record)."
   returned: success or when the restore failed
   type: dict
+diff:
+  description: In check mode with diff mode, the live object (before) and the saved object the rollback would
+    restore (after), secrets redacted.
+  returned: check and diff mode, when the rollback would restore the object
+  type: dict
 aiops:
   description: Marks the result for the PHR callback.
   returned: always
@@ -104,7 +111,7 @@ from ansible_collections.aiops.k8s.plugins.module_utils.remediation.changes impo
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import policy as safety
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation import signatures
 from ansible_collections.aiops.k8s.plugins.module_utils.remediation.execute import rollback_authority, rollback_operation
-from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact
+from ansible_collections.aiops.k8s.plugins.module_utils.common.redact import redact, redact_obj
 
 
 def os_account():
@@ -154,7 +161,11 @@ def main():
         except opstore.OpStoreError as exc:
             module.warn(str(exc))
     result["authority"] = authority
+    predicted = result.pop("diff", None)  # check mode only: the live object and the saved one it would restore
     out = {"changed": changed, "operation_id": op_id, "rollback": result, "aiops": marker}
+    if module._diff and predicted is not None:
+        what = "rollback of %s" % op_id
+        out["diff"] = redact_obj(dict(predicted, before_header=what, after_header=what))
     if result.get("attempted") and not result.get("succeeded"):
         module.fail_json(msg=redact("Rollback of %s failed: %s" % (op_id, result.get("detail"))), **out)
     module.exit_json(**out)

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from tests.support import scenarios
+from tests.integration.test_in_process_modules import PLAY
 from tests.support.fixtures import ansible_environment
 
 pytestmark = pytest.mark.integration
@@ -22,28 +23,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 DUMP = os.path.join(REPO, "examples", "cluster-dump")
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Diagnose
-      aiops.k8s.pod_diagnose: %s
-      register: diag
-      ignore_errors: true
-    - name: Save the result
-      ansible.builtin.copy:
-        content: "{{ diag | to_json }}"
-        dest: "{{ out }}"
-        mode: "0600"
-"""
-
 
 def run_play(tmp_path, name, args, in_process, env):
     play = tmp_path / ("%s.yml" % name)
-    play.write_text(PLAY % json.dumps(args))
+    play.write_text(PLAY % ("aiops.k8s.pod_diagnose", json.dumps(args)))
     out = tmp_path / ("%s-%s.json" % (name, "here" if in_process else "module"))
     proc = subprocess.run([PLAYBOOK, str(play), "-vvv", "-e", "out=%s" % out,
                            "-e", "aiops_diagnose_in_process=%s" % ("true" if in_process else "false")],

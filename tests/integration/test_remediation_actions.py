@@ -366,7 +366,7 @@ def test_check_mode_writes_nothing_and_diffs(kube_api, tmp_path):
     plan = make_plan(kube_api, "set_memory_limit", WEB, {"memory_limit": "384Mi"})
     kube_api.clear_requests()
     changed, op, diff, _c = run(kube_api, plan, approval_for(plan), tmp_path, check_mode=True)
-    assert (changed, op["status"]) == (False, "dry_run")
+    assert (changed, op["status"]) == (True, "dry_run")     # check mode predicts the change it would make
     assert writes(kube_api) == []
     assert [r["method"] for r in kube_api.requests if r["query"].get("dryRun") == "All"] == ["PATCH"]
     before = diff["before"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]

@@ -61,6 +61,15 @@ def plan_first(kube_api, tmp_path):
     return plan
 
 
+def predicted(out):
+    """The memory limits on the removed and added lines of the diff that --check --diff printed."""
+    def limit(sign):
+        return [line.split("memory:")[1].strip().strip('"') for line in out.splitlines()
+                if line.startswith(sign) and "memory:" in line]
+    removed, added = limit("-"), limit("+")
+    return (removed[0] if removed else None, added[0] if added else None)
+
+
 def base_vars(state_dir):
     return {"remediation_diagnosis": diagnosis("set_memory_limit", WEB, {"memory_limit": "384Mi"}),
             "validation_window": 1, "poll_interval": 0.2, "state_dir": str(state_dir)}
@@ -94,6 +103,13 @@ def test_preapproved_executes_validates_and_rolls_back_by_id(kube_api, tmp_path)
     assert "hunter2-secret" not in out       # env values in the diff/record output are redacted
     op_id = out.split("OPERATION ")[1].split(":")[0]
     assert took < 60
+    applied = spec_of(kube_api)
+    kube_api.clear_requests()
+    rc, out = play(kube_api, tmp_path, "rollback", {"operation_id": op_id, "state_dir": str(tmp_path / "ops")},
+                   "--check", "--diff")
+    assert rc == 0, out
+    assert predicted(out) == ("384Mi", "256Mi")              # --check --diff shows the restore it would make
+    assert writes(kube_api) == [] and spec_of(kube_api) == applied
     rc, out = play(kube_api, tmp_path, "rollback", {"operation_id": op_id, "state_dir": str(tmp_path / "ops")})
     assert rc == 0, out
     assert spec_of(kube_api) == before
@@ -133,6 +149,7 @@ def test_check_mode_writes_nothing(kube_api, tmp_path):
     rc, out = play(kube_api, tmp_path, "remediate_pod", extra, "--check", "--diff")
     assert rc == 0, out
     assert "DRY_RUN" in out and "384Mi" in out
+    assert predicted(out) == ("256Mi", "384Mi")              # the diff of the change it would make
     assert "hunter2-secret" not in out   # nothing printed carries the secret env value
     assert writes(kube_api) == []
 

@@ -52,6 +52,21 @@ def result_markers(result):
     return found
 
 
+def changed_cluster(kind, payload):
+    """Whether an operation or rollback payload changed the cluster.
+
+    In check mode both modules report ``changed: true`` for a change they would make (a dry run, status
+    dry_run / attempted false): that is a prediction, not a change.
+    """
+    if not payload.get("changed"):
+        return False
+    if kind == "operation":
+        return (payload.get("operation") or {}).get("status") != "dry_run"
+    if kind == "rollback":
+        return bool((payload.get("rollback") or {}).get("attempted"))
+    return False
+
+
 class RunCollector(object):
     """What one playbook run produced: task outcomes and the collection's contract payloads."""
 
@@ -76,7 +91,7 @@ class RunCollector(object):
         markers = result_markers(result)
         for kind, payload in markers:
             self.payloads.append(dict(kind=kind, task=task_name, host=host, status=status, payload=plain(payload)))
-            if kind in ("operation", "rollback") and payload.get("changed"):
+            if changed_cluster(kind, payload):
                 self.changed_cluster = True
         if status in ("failed", "unreachable") and _short_action(action) in OPERATIONAL_MODULES:
             self.failures.append(dict(task=task_name, action=action, host=host, status=status,

@@ -271,8 +271,8 @@ def execute(cluster, plan, approval, options, clock, sleep=time.sleep):
         after = comparable(change["desired"])
     operation["diff"] = {"before": before, "after": after}
     diff = {"before": before, "after": after, "before_header": what, "after_header": what}
-    if options.get("check_mode"):
-        return False, finish("dry_run"), diff
+    if options.get("check_mode"):  # changed = "would change", as --check --diff expects
+        return True, finish("dry_run"), diff
 
     if mode != "trivial":
         try:
@@ -487,16 +487,14 @@ def rollback_authority(record, approval, now, options):
 def rollback_operation(cluster, record, clock, check_mode=False):
     """Restore the pre-change object of a recorded operation. Returns (changed, rollback dict).
 
-    Like the automatic rollback it never overwrites a later change: if the object changed after the
-    recorded apply (another release, another operator), the result is a conflict, not a restore.
+    Like the automatic rollback it never overwrites a later change: if the object changed after the recorded
+    apply (another release, another operator), the result is a conflict. Check mode: a dry run and its diff.
     """
     check_record(record)
     saved = record["pre_state"]
     plan = record.get("plan") or {}
     action = plan.get("action")
-    path = object_path(saved)
-    started = clock()
-    reason = "rollback of %s requested" % record.get("operation_id")
+    path, started, reason = object_path(saved), clock(), "rollback of %s requested" % record.get("operation_id")
     current = cluster.get(path)
     if current is not None and restored(saved, current, action):
         return False, {"attempted": True, "succeeded": True, "started_at": _iso(started),
@@ -517,8 +515,9 @@ def rollback_operation(cluster, record, clock, check_mode=False):
         else:
             cluster.request("PUT", path, query={"dryRun": "All"}, body=_restore_body(saved, current))
             detail = "dry run: the API accepted the restore"
-        return False, {"attempted": False, "succeeded": None, "started_at": _iso(started),
-                       "finished_at": _iso(clock()), "reason": reason, "detail": detail}
+        before = comparable(current) if current is not None else None
+        return True, {"attempted": False, "succeeded": None, "started_at": _iso(started), "finished_at": _iso(clock()),
+                      "reason": reason, "detail": detail, "diff": {"before": before, "after": comparable(saved)}}
     result = guarded_rollback(cluster, saved, applied, action, reason, clock, path)
     result["duration_seconds"] = round(seconds_between(started, parse_time(result["finished_at"])) or 0.0, 3)
     return True, result
