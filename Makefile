@@ -45,6 +45,7 @@ bench: setup
 	$(VENV)/python benchmarks/bench_phr.py
 	$(VENV)/python benchmarks/bench_transport.py
 	$(VENV)/python benchmarks/bench_bundle.py
+	$(VENV)/python benchmarks/bench_module_path.py
 
 # Regenerate docs/reference from the plugins' own documentation (tests/unit/test_docs.py fails when stale).
 docs: setup

@@ -125,8 +125,11 @@ class InProcessAction(ActionBase):
                             cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode("utf-8")
         basic._ANSIBLE_ARGS = None  # pylint: disable=protected-access  # parsed afresh from json_params
         basic._PARSED_MODULE_ARGS = None  # pylint: disable=protected-access
-        output = io.StringIO()
-        with _exit_handlers(), contextlib.redirect_stdout(output), warnings.catch_warnings():
+        output, errors = io.StringIO(), io.StringIO()
+        # stderr as a module process has it: kept for a result that does not parse, otherwise dropped (a library's
+        # Python warning would else reach the console as "WorkerProcess ... errantly sent data directly to stderr").
+        with _exit_handlers(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(errors), \
+                warnings.catch_warnings():
             # runpy notes that the action plugin imported the module already: that is the point (shared code).
             warnings.filterwarnings("ignore", message=".*found in sys.modules after import of package", category=RuntimeWarning)
             try:
@@ -134,7 +137,7 @@ class InProcessAction(ActionBase):
                                    modlib_path="", extensions={})
             except SystemExit:  # exit_json / fail_json
                 pass
-        data = self._parse_returned_data({"rc": 0, "stdout": output.getvalue(), "stderr": ""}, PROFILE)
+        data = self._parse_returned_data({"rc": 0, "stdout": output.getvalue(), "stderr": errors.getvalue()}, PROFILE)
         remove_internal_keys(data)
         return data
 
