@@ -136,11 +136,12 @@ def descendants(root):
 
 class HeldPatch:
     """Request hook on the emulator: at the real (non-dry-run) PATCH of the Deployment, copy the operation
-    store as it is at that moment, then hold the request until released (the client may be killed meanwhile)."""
+    store as it is at that moment, then hold the request until released (the client may be killed meanwhile).
+    Leaving the block releases it and waits until the server has applied it (its thread runs on after release)."""
 
     def __init__(self, api, state_dir):
         self.api, self.state_dir = api, state_dir
-        self.seen, self.release = threading.Event(), threading.Event()
+        self.seen, self.release, self.applied = threading.Event(), threading.Event(), threading.Event()
         self.store_at_patch = None
         self.original = api.emulator._dispatch
 
@@ -150,6 +151,10 @@ class HeldPatch:
             self.store_at_patch = stored(self.state_dir)
             self.seen.set()
             self.release.wait(30)
+            try:
+                return self.original(method, parts, query, headers, body)
+            finally:
+                self.applied.set()
         return self.original(method, parts, query, headers, body)
 
     def __enter__(self):
@@ -158,6 +163,8 @@ class HeldPatch:
 
     def __exit__(self, *exc):
         self.release.set()
+        if self.seen.is_set():
+            self.applied.wait(30)
         self.api.emulator._dispatch = self.original
 
 
