@@ -71,7 +71,9 @@ class ActionModule(InProcessAction):
         return result
 
     def _in_process(self, task_vars, args):
-        return runs_here(self, task_vars, args, switches=("aiops_diagnose_in_process", in_process.SWITCH))
+        # ai_explain starts kubectl-ai through AnsibleModule.run_command, which this runner does not provide.
+        return not args.get("ai_explain") and runs_here(
+            self, task_vars, switches=("aiops_diagnose_in_process", in_process.SWITCH))
 
     @staticmethod
     def _write_report(result, args):

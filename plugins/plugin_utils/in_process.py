@@ -47,7 +47,7 @@ PROFILE = "legacy"
 SWITCH = "aiops_in_process"
 
 
-def runs_here(action, task_vars, args, switches=(SWITCH,)):
+def runs_here(action, task_vars, switches=(SWITCH,)):
     """Whether the module of ``action`` (an ActionBase) would run on the controller's own Python, as is."""
     for switch in switches:
         if not boolean(action._templar.template(task_vars.get(switch, True)), strict=False):  # pylint: disable=protected-access
@@ -55,7 +55,7 @@ def runs_here(action, task_vars, args, switches=(SWITCH,)):
     task, connection = action._task, action._connection  # pylint: disable=protected-access
     if getattr(connection, "_load_name", None) not in LOCAL or action._play_context.become:  # pylint: disable=protected-access
         return False
-    if task.async_val or any(task.environment or []) or args.get("ai_explain"):
+    if task.async_val or any(task.environment or []):
         return False
     interpreter = task_vars.get("ansible_python_interpreter")
     if task.delegate_to:
@@ -102,7 +102,7 @@ class InProcessAction(ActionBase):
         task_vars = task_vars or {}
         result = super(InProcessAction, self).run(tmp, task_vars)
         del tmp
-        if HAS_LOADER and runs_here(self, task_vars, self._task.args):
+        if HAS_LOADER and runs_here(self, task_vars):
             result.update(self.run_module_here(self._task.resolved_action or self._task.action, self._task.args,
                                                task_vars))
         else:

@@ -146,19 +146,20 @@ def test_only_the_controllers_own_local_python_runs_here():
 
     import sys
     own = {"ansible_python_interpreter": sys.executable}
-    assert in_process.runs_here(Action(), own, {})
-    assert not in_process.runs_here(Action(), dict(own, aiops_in_process=False), {})
-    assert not in_process.runs_here(Action(), {"ansible_python_interpreter": "/usr/bin/python3.9"}, {})
-    assert not in_process.runs_here(Action(), {}, {})
+    assert in_process.runs_here(Action(), own)
+    assert not in_process.runs_here(Action(), dict(own, aiops_in_process=False))
+    assert not in_process.runs_here(Action(), dict(own, aiops_diagnose_in_process=False), switches=("aiops_diagnose_in_process", in_process.SWITCH))
+    assert not in_process.runs_here(Action(), {"ansible_python_interpreter": "/usr/bin/python3.9"})
+    assert not in_process.runs_here(Action(), {})
     action = Action()
     action._connection = type("Ssh", (), {"_load_name": "ansible.builtin.ssh"})()
-    assert not in_process.runs_here(action, own, {})
+    assert not in_process.runs_here(action, own)
     action = Action()
     action._play_context = type("Become", (), {"become": True})()
-    assert not in_process.runs_here(action, own, {})
+    assert not in_process.runs_here(action, own)
     action = Action()
     action._task = type("Env", (Task,), {"environment": [{"HTTPS_PROXY": "http://proxy"}]})()
-    assert not in_process.runs_here(action, own, {})
+    assert not in_process.runs_here(action, own)
 
 
 def test_every_module_of_the_collection_has_an_action_that_decides_where_it_runs():

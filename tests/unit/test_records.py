@@ -496,3 +496,16 @@ def test_rollback_of_an_unrecorded_operation_is_rebuilt_from_the_operation_store
     assert revision["decision"]["approver"] == "bob" and revision["rollback"]["pre_state_ref"] == path
     assert "original_record" in revision["completeness"]["missing"]
     assert "in-the-store-only" not in json.dumps(revision)  # the saved object is referenced, never copied
+
+
+def test_a_check_mode_prediction_is_not_a_cluster_change():
+    """remediate/rollback report changed=true in check mode for what they would do: the run changed nothing."""
+    marker = {"aiops": {"kind": "operation", "version": 1}}
+    dry = dict(marker, changed=True, operation={"status": "dry_run"})
+    applied = dict(marker, changed=True, operation={"status": "validated"})
+    predicted = {"aiops": {"kind": "rollback", "version": 1}, "changed": True, "rollback": {"attempted": False}}
+    restored = dict(predicted, rollback={"attempted": True, "succeeded": True})
+    for result, changed in ((dry, False), (predicted, False), (applied, True), (restored, True)):
+        collector = rcollect.RunCollector()
+        collector.add("t1", "task", "aiops.k8s.remediate", "localhost", "ok", result)
+        assert collector.changed_cluster is changed, result
